@@ -1,0 +1,105 @@
+// Reads a platform configuration from a .json file or a TypeScript/JavaScript module
+// and validates it, collecting every problem with the path where it lies.
+import { readFile } from 'node:fs/promises';
+import { extname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { z } from 'zod';
+import { type Platform, platformSchema } from './schema.ts';
+
+/** The configuration shipped with storestack (the hosting document's values), relative to the project root. */
+export const SAMPLE_CONFIG = 'config/platform.ts';
+
+/** The sample configuration of the project at `projectRoot`. */
+export function sampleConfigPath(projectRoot: string): string {
+  return join(projectRoot, SAMPLE_CONFIG);
+}
+
+/** A configuration that cannot be used; `problems` lists each one as `path: what is wrong`. */
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`${source}: invalid configuration\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** `['network', 'privateSubnets', 1, 'cidr']` -> `network.privateSubnets[1].cidr` */
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path.map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i === 0 ? '' : '.'}${String(key)}`)).join('');
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string[] {
+  const at = formatPath(issue.path);
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => `${formatPath([...issue.path, key])}: unknown key`);
+  }
+  if (issue.code === 'invalid_type' && issue.message.includes('received undefined')) {
+    return [`${at}: is required`];
+  }
+  if (issue.code === 'invalid_union' && 'discriminator' in issue) {
+    return [`${at}: ${issue.message}`];
+  }
+  return [`${at || '(root)'}: ${issue.message}`];
+}
+
+/** Validates a configuration object; throws ConfigError listing every problem. */
+export function parsePlatform(input: unknown, source: string): Platform {
+  const result = platformSchema.safeParse(input);
+  if (result.success) return result.data;
+  throw new ConfigError(source, result.error.issues.flatMap(describeIssue));
+}
+
+/** Imports a configuration module; TypeScript goes through tsx, loaded only then. */
+async function importModule(file: string): Promise<Record<string, unknown>> {
+  if (['.ts', '.mts'].includes(extname(file))) {
+    const { tsImport } = await import('tsx/esm/api');
+    return (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
+  }
+  return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+}
+
+async function readModule(file: string): Promise<unknown> {
+  let module: Record<string, unknown>;
+  try {
+    module = await importModule(file);
+  } catch (error) {
+    throw new ConfigError(file, [`cannot be loaded: ${(error as Error).message}`]);
+  }
+  const exported = module.default ?? module.platform;
+  if (exported === undefined) {
+    throw new ConfigError(file, ['exports no configuration (export it as `default` or as `platform`)']);
+  }
+  return exported;
+}
+
+async function readJson(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(file, [code === 'ENOENT' ? 'no such file' : `cannot be read: ${(error as Error).message}`]);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(file, [`is not valid JSON: ${(error as Error).message}`]);
+  }
+}
+
+/** Loads and validates the configuration at `file`: `.json`, or a `.ts`/`.js` module exporting it. */
+export async function loadPlatform(file: string): Promise<Platform> {
+  const path = resolve(file);
+  const extension = extname(path);
+  let input: unknown;
+  if (extension === '.json') {
+    input = await readJson(path);
+  } else if (['.ts', '.mts', '.js', '.mjs'].includes(extension)) {
+    input = await readModule(path);
+  } else {
+    throw new ConfigError(file, [`has extension "${extension}"; use a .json file or a .ts module`]);
+  }
+  return parsePlatform(input, file);
+}

@@ -1,0 +1,402 @@
+// The platform configuration: one typed object from which every stack, asset and
+// operation is derived. Structural rules live on the fields; rules that relate
+// fields to each other live in the refinements at the bottom of each section.
+// Every field with a default says so in its description ("Default: ...").
+import { z } from 'zod';
+import { cidrContains, cidrsOverlap, type Ipv4Cidr, isPrivateAddress, parseCidr, parseIpv4 } from './cidr.ts';
+
+// ---------------------------------------------------------------------------
+// Scalars
+// ---------------------------------------------------------------------------
+
+const show = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
+
+const cidrBlock = z.string().superRefine((value, ctx) => {
+  const parsed = parseCidr(value);
+  if (!parsed.ok) ctx.addIssue({ code: 'custom', message: `${value} ${parsed.reason}` });
+});
+
+const publicIpv4 = z.string().superRefine((value, ctx) => {
+  const address = parseIpv4(value);
+  if (address === undefined) {
+    ctx.addIssue({ code: 'custom', message: `${value} is not an IPv4 address` });
+  } else if (isPrivateAddress(address)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `${value} is a private (RFC 1918) address; a VPN peer needs its public address`,
+    });
+  }
+});
+
+const email = z.email({ error: (issue) => `${show(issue.input)} is not a valid email address` });
+
+const dnsName = z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
+  error: (issue) => `${show(issue.input)} is not a lower-case DNS name such as client.url`,
+});
+
+const awsRegion = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, {
+  error: (issue) => `${show(issue.input)} is not an AWS region name such as eu-west-3`,
+});
+
+const instanceType = z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, {
+  error: (issue) => `${show(issue.input)} is not an EC2 instance type such as m7i.large`,
+});
+
+/** BGP autonomous system numbers: 16-bit or 32-bit, 0 and 4294967295 reserved. */
+const asn = z.number().int().min(1).max(4294967294);
+
+/** Retention periods CloudWatch Logs accepts. */
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+const logRetentionDays = z.number().refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+  error: (issue) =>
+    `${show(issue.input)} is not a CloudWatch Logs retention period (one of ${LOG_RETENTION_DAYS.join(', ')})`,
+});
+
+// ---------------------------------------------------------------------------
+// Network (document section G)
+// ---------------------------------------------------------------------------
+
+const subnetSchema = z.strictObject({
+  /** Availability zone, one of `aws.availabilityZones`. */
+  az: z.string(),
+  /** The subnet's IPv4 block, inside `network.vpcCidr`. */
+  cidr: cidrBlock,
+});
+
+const vpnRoutingSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('static'),
+    /** The peer's networks, routed into the VPN connection and propagated to the private route tables. */
+    cidrs: z.array(cidrBlock).min(1),
+  }),
+  z.strictObject({
+    type: z.literal('bgp'),
+    /** The customer gateway's BGP ASN. */
+    asn,
+  }),
+]);
+
+const vpnPeerSchema = z.strictObject({
+  /** Short name of the peer site; used in resource names and the `<prefix>-<name> VPN status` alarm. */
+  name: z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,31}$/, {
+    error: (issue) => `${show(issue.input)} is not a peer name (letters and digits, starting with a letter)`,
+  }),
+  /** Public IPv4 address of the peer's VPN device (the customer gateway). */
+  publicIp: publicIpv4,
+  routing: vpnRoutingSchema,
+});
+
+const flowLogsSchema = z.strictObject({
+  retentionDays: logRetentionDays
+    .default(365)
+    .describe('Days CloudWatch Logs keeps the VPC flow logs. Default: 365 (PCI DSS 10.7 asks for one year).'),
+  trafficType: z
+    .enum(['ALL', 'ACCEPT', 'REJECT'])
+    .default('ALL')
+    .describe('Which traffic the flow logs record. Default: ALL.'),
+});
+
+const vpnSchema = z.strictObject({
+  amazonSideAsn: asn
+    .refine((n) => (n >= 64512 && n <= 65534) || n >= 4200000000, {
+      error: (issue) => `${show(issue.input)} is not a private ASN (64512-65534 or 4200000000-4294967294)`,
+    })
+    .default(64512)
+    .describe("BGP ASN of the virtual private gateway (AWS's side). Default: 64512."),
+  /** The site-to-site IPSec links to the client's sites (document: Lan, Ml, Cetsi). */
+  connections: z.array(vpnPeerSchema),
+});
+
+type NetworkShape = {
+  vpcCidr: string;
+  publicSubnets: { az: string; cidr: string }[];
+  privateSubnets: { az: string; cidr: string }[];
+  vpn: { amazonSideAsn: number; connections: z.output<typeof vpnPeerSchema>[] };
+};
+
+/**
+ * The block, or undefined when the text is not a valid CIDR. Refinements run even
+ * when a field failed its own check, and that failure is already reported.
+ */
+function validCidr(text: string): Ipv4Cidr | undefined {
+  const parsed = parseCidr(text);
+  return parsed.ok ? parsed.cidr : undefined;
+}
+
+function checkNetwork(network: NetworkShape, ctx: z.RefinementCtx): void {
+  const vpc = validCidr(network.vpcCidr);
+  const subnets = [
+    ...network.publicSubnets.map((s, i) => ({ ...s, path: ['publicSubnets', i], block: validCidr(s.cidr) })),
+    ...network.privateSubnets.map((s, i) => ({ ...s, path: ['privateSubnets', i], block: validCidr(s.cidr) })),
+  ].flatMap((subnet) => (subnet.block ? [{ ...subnet, block: subnet.block }] : []));
+  const label = (path: (string | number)[]) => `network.${path[0]}[${path[1]}]`;
+
+  for (const subnet of subnets) {
+    if (vpc && !cidrContains(vpc, subnet.block)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...subnet.path, 'cidr'],
+        message: `${subnet.cidr} is outside the VPC ${network.vpcCidr}`,
+      });
+    }
+  }
+  subnets.forEach((subnet, i) => {
+    const earlier = subnets.slice(0, i).find((other) => cidrsOverlap(other.block, subnet.block));
+    if (earlier) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...subnet.path, 'cidr'],
+        message: `${subnet.cidr} overlaps ${earlier.cidr} (${label(earlier.path)})`,
+      });
+    }
+  });
+
+  for (const role of ['publicSubnets', 'privateSubnets'] as const) {
+    const kind = role === 'publicSubnets' ? 'public' : 'private';
+    network[role].forEach((subnet, i) => {
+      const first = network[role].findIndex((other) => other.az === subnet.az);
+      if (first !== i) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [role, i, 'az'],
+          message: `${subnet.az} already has a ${kind} subnet (network.${role}[${first}]); the document has one public and one private subnet per AZ`,
+        });
+      }
+    });
+  }
+  const publicAzs = new Set(network.publicSubnets.map((s) => s.az));
+  const privateAzs = new Set(network.privateSubnets.map((s) => s.az));
+  network.privateSubnets.forEach((subnet, i) => {
+    if (!publicAzs.has(subnet.az)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['privateSubnets', i, 'az'],
+        message: `${subnet.az} has a private subnet but no public subnet (its NAT gateway lives there)`,
+      });
+    }
+  });
+  network.publicSubnets.forEach((subnet, i) => {
+    if (!privateAzs.has(subnet.az)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['publicSubnets', i, 'az'],
+        message: `${subnet.az} has a public subnet but no private subnet`,
+      });
+    }
+  });
+
+  const peers = network.vpn.connections;
+  const staticRoutes: { peer: string; block: Ipv4Cidr }[] = [];
+  peers.forEach((peer, i) => {
+    const path = ['vpn', 'connections', i];
+    const sameName = peers.findIndex((other) => other.name.toLowerCase() === peer.name.toLowerCase());
+    if (sameName !== i) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, 'name'],
+        message: `${peer.name} is already the name of network.vpn.connections[${sameName}]`,
+      });
+    }
+    const sameIp = peers.findIndex((other) => other.publicIp === peer.publicIp);
+    if (sameIp !== i) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, 'publicIp'],
+        message: `${peer.publicIp} is already the address of network.vpn.connections[${sameIp}] (${peers[sameIp]?.name})`,
+      });
+    }
+    if (peer.routing.type === 'bgp' && peer.routing.asn === network.vpn.amazonSideAsn) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, 'routing', 'asn'],
+        message: `${peer.routing.asn} is the Amazon side's ASN (network.vpn.amazonSideAsn); the peer needs its own`,
+      });
+    }
+    if (peer.routing.type === 'static') {
+      peer.routing.cidrs.forEach((text, j) => {
+        const block = validCidr(text);
+        if (!block) return;
+        const routePath = [...path, 'routing', 'cidrs', j];
+        if (vpc && cidrsOverlap(block, vpc)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: routePath,
+            message: `${text} overlaps the VPC ${network.vpcCidr}; a VPN route must lead outside it`,
+          });
+        }
+        const clash = staticRoutes.find((route) => cidrsOverlap(route.block, block));
+        if (clash) {
+          ctx.addIssue({
+            code: 'custom',
+            path: routePath,
+            message: `${text} overlaps ${clash.block.text}, already routed to ${clash.peer}`,
+          });
+        }
+        staticRoutes.push({ peer: peer.name, block });
+      });
+    }
+  });
+}
+
+const networkSchema = z
+  .strictObject({
+    /** The VPC's IPv4 block (document: XXX.0.0.0/16). */
+    vpcCidr: cidrBlock,
+    /** One public subnet per AZ, in order: the first hosts the non-HA public instances. */
+    publicSubnets: z.array(subnetSchema).min(1),
+    /** One private subnet per AZ, in order: the first hosts the non-HA private instances. */
+    privateSubnets: z.array(subnetSchema).min(1),
+    flowLogs: flowLogsSchema
+      .default({ retentionDays: 365, trafficType: 'ALL' })
+      .describe('VPC flow logs. Default: all traffic, kept 365 days.'),
+    vpn: vpnSchema,
+  })
+  .superRefine(checkNetwork);
+
+// ---------------------------------------------------------------------------
+// Environments (document section 1: prod and preprod)
+// ---------------------------------------------------------------------------
+
+const instanceGroupSchema = z.strictObject({
+  instanceType,
+  /** How many instances serve at once. */
+  instances: z.number().int().min(1).max(20),
+});
+
+const environmentSchema = z.strictObject({
+  /** Short name, used in stack names (`storestack-Data-prod`) and resource names. */
+  name: z.string().regex(/^[a-z][a-z0-9]{1,15}$/, {
+    error: (issue) =>
+      `${show(issue.input)} is not an environment name (lower-case letters and digits, 2-16 characters)`,
+  }),
+  magento: z.strictObject({
+    /** The front-end Beanstalk environment (document, prod: four servers). */
+    frontend: instanceGroupSchema,
+    /** The back-office Beanstalk environment (document: one server). */
+    backOffice: instanceGroupSchema,
+  }),
+});
+
+const environmentsSchema = z
+  .array(environmentSchema)
+  .min(1)
+  .superRefine((environments, ctx) => {
+    environments.forEach((environment, i) => {
+      const first = environments.findIndex((other) => other.name === environment.name);
+      if (first !== i) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'name'],
+          message: `${environment.name} is already the name of environments[${first}]`,
+        });
+      }
+    });
+  });
+
+// ---------------------------------------------------------------------------
+// The platform
+// ---------------------------------------------------------------------------
+
+export const platformSchema = z
+  .strictObject({
+    client: z.strictObject({
+      /** The client's short name, used in resource, bucket and alarm names (`client-media`). */
+      name: z.string().regex(/^[a-z][a-z0-9-]{0,18}[a-z0-9]$/, {
+        error: (issue) => `${show(issue.input)} is not a short name (2-20 lower-case letters, digits and dashes)`,
+      }),
+    }),
+    project: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{1,30}$/)
+      .default('storestack')
+      .describe('Prefix of every stack name and value of the `project` tag. Default: storestack.'),
+    aws: z.strictObject({
+      account: z
+        .string()
+        .regex(/^\d{12}$/, { error: (issue) => `${show(issue.input)} is not a 12-digit AWS account id` }),
+      region: awsRegion,
+      /** The AZs the platform spans (document: three), each with one public and one private subnet. */
+      availabilityZones: z.array(z.string()).min(2).max(6),
+    }),
+    domains: z.strictObject({
+      /** The store's public domain (document: client.url), registered outside AWS. */
+      public: dnsName,
+      /** The internal domain, served by a private hosted zone (document: internal-client.url). */
+      internal: dnsName,
+    }),
+    network: networkSchema,
+    alerting: z.strictObject({
+      /** The mailing list every alarm notifies (document 7.F). */
+      emails: z.array(email).min(1),
+    }),
+    gateway: z.strictObject({
+      /** The only sources the HAProxy gateways accept (document 6.D: "a whitelisting of IP addresses"). */
+      whitelist: z
+        .array(
+          cidrBlock.refine((text) => !text.endsWith('/0'), {
+            error: (issue) =>
+              `${show(issue.input)} would open the gateway to the whole internet; list the client's addresses`,
+          }),
+        )
+        .min(1),
+    }),
+    environments: environmentsSchema,
+  })
+  .superRefine((platform, ctx) => {
+    const { region, availabilityZones } = platform.aws;
+    availabilityZones.forEach((az, i) => {
+      if (!new RegExp(`^${region}[a-z]$`).test(az)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['aws', 'availabilityZones', i],
+          message: `${az} is not an availability zone of ${region}`,
+        });
+      }
+      const first = availabilityZones.indexOf(az);
+      if (first !== i) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['aws', 'availabilityZones', i],
+          message: `${az} is listed twice (aws.availabilityZones[${first}])`,
+        });
+      }
+    });
+    for (const role of ['publicSubnets', 'privateSubnets'] as const) {
+      const subnets = platform.network[role];
+      subnets.forEach((subnet, i) => {
+        if (!availabilityZones.includes(subnet.az)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['network', role, i, 'az'],
+            message: `${subnet.az} is not one of aws.availabilityZones (${availabilityZones.join(', ')})`,
+          });
+        }
+      });
+      for (const az of availabilityZones) {
+        if (!subnets.some((subnet) => subnet.az === az)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['network', role],
+            message: `${az} (aws.availabilityZones) has no ${role === 'publicSubnets' ? 'public' : 'private'} subnet`,
+          });
+        }
+      }
+    }
+    if (platform.domains.public === platform.domains.internal) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['domains', 'internal'],
+        message: `${platform.domains.internal} is also the public domain; the internal zone must not shadow it`,
+      });
+    }
+  });
+
+/** The configuration as a user writes it: fields with defaults may be left out. */
+export type PlatformInput = z.input<typeof platformSchema>;
+/** The effective configuration, every default applied. */
+export type Platform = z.output<typeof platformSchema>;
+export type EnvironmentConfig = Platform['environments'][number];
+export type VpnPeer = Platform['network']['vpn']['connections'][number];
+export type SubnetConfig = Platform['network']['publicSubnets'][number];
