@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+// The `storestack` CLI. It runs an esbuild bundle of src/cli, cached under
+// node_modules/.cache and rebuilt whenever one of its source files changes:
+// running the TypeScript through tsx would cost ~0.25 s at every start, and
+// `storestack --help` must answer in under 0.3 s (docs/adr/0003). This file and
+// bin/cdk-app.ts are the only places that read environment variables.
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const root = join(import.meta.dirname, '..');
+const cacheDir = join(root, 'node_modules', '.cache', 'storestack-cli');
+const inputsFile = join(cacheDir, 'inputs.json');
+const entry = join(cacheDir, 'run.mjs');
+
+/** True when the cached bundle was built from the sources as they are now. */
+function bundleIsFresh() {
+  try {
+    const inputs = JSON.parse(readFileSync(inputsFile, 'utf8'));
+    return Object.entries(inputs).every(([file, mtimeMs]) => statSync(join(root, file)).mtimeMs === mtimeMs);
+  } catch {
+    return false;
+  }
+}
+
+/** Writes a file whole or not at all, so a concurrent start never reads half a bundle. */
+function writeAtomically(file, contents) {
+  mkdirSync(dirname(file), { recursive: true });
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, contents);
+  renameSync(temporary, file);
+}
+
+async function buildBundle() {
+  const { build } = await import('esbuild');
+  const result = await build({
+    entryPoints: { run: join(root, 'src/cli/run.ts') },
+    outdir: cacheDir,
+    absWorkingDir: root,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunk-[hash]',
+    metafile: true,
+    write: false,
+    logLevel: 'error',
+  });
+  for (const file of result.outputFiles) {
+    if (file.path !== entry) writeAtomically(file.path, file.contents);
+  }
+  writeAtomically(entry, result.outputFiles.find((file) => file.path === entry).contents);
+  const inputs = Object.fromEntries(
+    Object.keys(result.metafile.inputs).map((file) => [
+      relative(root, join(root, file)),
+      statSync(join(root, file)).mtimeMs,
+    ]),
+  );
+  writeAtomically(inputsFile, JSON.stringify(inputs));
+}
+
+if (!bundleIsFresh()) await buildBundle();
+const { run } = await import(pathToFileURL(entry).href);
+process.exitCode = await run(process.argv.slice(2), {
+  projectRoot: root,
+  configFile: process.env.STORESTACK_CONFIG || undefined,
+});

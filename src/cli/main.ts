@@ -1,0 +1,49 @@
+// The `storestack` program: registers the commands and runs one. Kept light: a
+// command loads what it needs (zod, aws-cdk-lib, AWS clients) when it runs.
+import { Command, CommanderError } from 'commander';
+import { type CliCommand, CliError, type CommandContext } from './command.ts';
+import { ConfigCommand } from './commands/config.ts';
+import { SynthCommand } from './commands/synth.ts';
+
+export interface MainOptions extends CommandContext {
+  /**
+   * The configuration file when `--config` is not given (bin/ passes STORESTACK_CONFIG).
+   * @default - the sample configuration
+   */
+  readonly defaultConfigFile?: string;
+}
+
+function commands(context: CommandContext): CliCommand[] {
+  return [new SynthCommand(context), new ConfigCommand(context)];
+}
+
+/** Runs the CLI with `args` (without node and script); resolves to the exit code. */
+export async function main(args: readonly string[], options: MainOptions): Promise<number> {
+  const { output } = options;
+  const program = new Command('storestack')
+    .description('Provision and operate the Magento platform of the hosting document')
+    .option(
+      '--config <path>',
+      'platform configuration (.json or .ts); default: STORESTACK_CONFIG or config/platform.ts',
+      options.defaultConfigFile,
+    )
+    .exitOverride()
+    .showHelpAfterError()
+    .configureOutput({
+      writeOut: (text) => output.line(text.trimEnd()),
+      writeErr: (text) => output.error(text.trimEnd()),
+    });
+  for (const command of commands(options)) command.register(program);
+
+  try {
+    await program.parseAsync(args, { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (error instanceof CliError) {
+      output.error(error.message);
+      return error.exitCode;
+    }
+    throw error;
+  }
+}

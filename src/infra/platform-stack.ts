@@ -1,0 +1,52 @@
+import { Stack, Tags } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { EnvironmentConfig, Platform } from '../config/schema.ts';
+
+/** Tag keys every stack (and so every taggable resource) carries. */
+export const TAG_PROJECT = 'project';
+export const TAG_ENVIRONMENT = 'environment';
+/** Value of the environment tag on stacks shared by every environment. */
+export const SHARED_ENVIRONMENT = 'shared';
+
+export interface PlatformStackProps {
+  readonly platform: Platform;
+  /** The stack's role in DESIGN.md's table, e.g. `Network`, `Data`. */
+  readonly kind: string;
+  /**
+   * The environment the stack belongs to; its name is appended to the stack name.
+   * @default - a stack shared by every environment
+   */
+  readonly environment?: EnvironmentConfig;
+  /**
+   * True for stacks that hold data or hand-installed software: they get termination
+   * protection, and their stateful logical IDs are pinned by tests.
+   */
+  readonly stateful: boolean;
+  readonly description: string;
+}
+
+/** A stack of the platform: named `<project>-<kind>[-<env>]`, tagged, placed in the configured account. */
+export class PlatformStack extends Stack {
+  static nameOf(platform: Platform, kind: string, environment?: EnvironmentConfig): string {
+    return [platform.project, kind, environment?.name].filter(Boolean).join('-');
+  }
+
+  readonly platform: Platform;
+  readonly environmentName: string;
+  readonly stateful: boolean;
+
+  constructor(scope: Construct, props: PlatformStackProps) {
+    const name = PlatformStack.nameOf(props.platform, props.kind, props.environment);
+    super(scope, name, {
+      stackName: name,
+      description: props.description,
+      env: { account: props.platform.aws.account, region: props.platform.aws.region },
+      terminationProtection: props.stateful,
+    });
+    this.platform = props.platform;
+    this.environmentName = props.environment?.name ?? SHARED_ENVIRONMENT;
+    this.stateful = props.stateful;
+    Tags.of(this).add(TAG_PROJECT, props.platform.project);
+    Tags.of(this).add(TAG_ENVIRONMENT, this.environmentName);
+  }
+}

@@ -1,0 +1,40 @@
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import type { Construct } from 'constructs';
+import type { Platform } from '../../config/schema.ts';
+import { PlatformVpc } from '../network/platform-vpc.ts';
+import { SiteToSiteVpns } from '../network/site-to-site-vpns.ts';
+import { PlatformStack } from '../platform-stack.ts';
+
+export interface NetworkStackProps {
+  readonly platform: Platform;
+}
+
+/** Document section G and the internal half of 7.H: the VPC, its VPNs and the private zone. */
+export class NetworkStack extends PlatformStack {
+  readonly network: PlatformVpc;
+  readonly vpns: SiteToSiteVpns;
+  readonly internalZone: route53.PrivateHostedZone;
+
+  constructor(scope: Construct, props: NetworkStackProps) {
+    const { platform } = props;
+    super(scope, {
+      platform,
+      kind: 'Network',
+      stateful: true,
+      description: 'storestack: VPC, subnets, NAT gateways, site-to-site VPNs, flow logs, internal DNS zone',
+    });
+    this.network = new PlatformVpc(this, 'Network', {
+      network: platform.network,
+      availabilityZones: platform.aws.availabilityZones,
+    });
+    this.vpns = new SiteToSiteVpns(this, 'SiteToSiteVpns', {
+      vpc: this.network.vpc,
+      peers: platform.network.vpn.connections,
+    });
+    this.internalZone = new route53.PrivateHostedZone(this, 'InternalZone', {
+      zoneName: platform.domains.internal,
+      vpc: this.network.vpc,
+      comment: 'Internal names (nfs, rundeck, windows, ...), answered only inside the VPC',
+    });
+  }
+}
