@@ -9,18 +9,22 @@ export interface Ipv4Cidr {
   readonly prefix: number;
 }
 
-const CIDR_PATTERN = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+const CIDR_PATTERN = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(0|[1-9]\d?)$/;
 const IP_PATTERN = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
-function octetsToInt(octets: readonly string[]): number | undefined {
+type OctetsResult = { ok: true; value: number } | { ok: false; reason: string };
+
+function octetsToInt(octets: readonly string[]): OctetsResult {
   let value = 0;
   for (const octet of octets) {
-    if (octet.length > 1 && octet.startsWith('0')) return undefined; // 010 is ambiguous (octal to some tools)
+    // 010 is ambiguous: octal to some tools, decimal to others.
+    if (octet.length > 1 && octet.startsWith('0'))
+      return { ok: false, reason: `has an octet with a leading zero (${octet})` };
     const n = Number(octet);
-    if (n > 255) return undefined;
+    if (n > 255) return { ok: false, reason: 'has an address octet outside 0-255' };
     value = value * 256 + n;
   }
-  return value;
+  return { ok: true, value };
 }
 
 function intToIp(value: number): string {
@@ -34,7 +38,8 @@ function blockSize(prefix: number): number {
 /** Parses an IPv4 address; undefined when it is not one. */
 export function parseIpv4(text: string): number | undefined {
   const match = IP_PATTERN.exec(text);
-  return match ? octetsToInt(match.slice(1, 5)) : undefined;
+  const octets = match ? octetsToInt(match.slice(1, 5)) : undefined;
+  return octets?.ok ? octets.value : undefined;
 }
 
 export type CidrParseResult = { ok: true; cidr: Ipv4Cidr } | { ok: false; reason: string };
@@ -44,11 +49,13 @@ export type CidrParseResult = { ok: true; cidr: Ipv4Cidr } | { ok: false; reason
  * keep or reject them depending on the service, so the config must say what it means.
  */
 export function parseCidr(text: string): CidrParseResult {
+  if (/\/0\d$/.test(text)) return { ok: false, reason: 'has a prefix length with a leading zero' };
   const match = CIDR_PATTERN.exec(text);
   if (!match) return { ok: false, reason: 'is not an IPv4 CIDR block (expected a.b.c.d/n)' };
-  const address = octetsToInt(match.slice(1, 5));
+  const octets = octetsToInt(match.slice(1, 5));
   const prefix = Number(match[5]);
-  if (address === undefined) return { ok: false, reason: 'has an address octet outside 0-255' };
+  if (!octets.ok) return octets;
+  const address = octets.value;
   if (prefix > 32) return { ok: false, reason: 'has a prefix length above 32' };
   const size = blockSize(prefix);
   const network = Math.floor(address / size) * size;
@@ -79,9 +86,30 @@ export function cidrsOverlap(a: Ipv4Cidr, b: Ipv4Cidr): boolean {
   return a.network < b.network + blockSize(b.prefix) && b.network < a.network + blockSize(a.prefix);
 }
 
+function inRanges(address: number, ranges: readonly string[]): string | undefined {
+  return ranges.find((range) => cidrContains(cidr(range), { text: '', network: address, prefix: 32 }));
+}
+
 /** True when the address lies in one of RFC 1918's private ranges. */
 export function isPrivateAddress(address: number): boolean {
-  return ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'].some((range) =>
-    cidrContains(cidr(range), { text: '', network: address, prefix: 32 }),
-  );
+  return inRanges(address, ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']) !== undefined;
+}
+
+/** Ranges that are never a host's address on the internet, with what they are. */
+const NON_PUBLIC_RANGES: Readonly<Record<string, string>> = {
+  '0.0.0.0/8': '"this network" (RFC 1122)',
+  '10.0.0.0/8': 'a private (RFC 1918) address',
+  '100.64.0.0/10': 'a carrier-grade NAT (RFC 6598) address',
+  '127.0.0.0/8': 'a loopback address',
+  '169.254.0.0/16': 'a link-local address',
+  '172.16.0.0/12': 'a private (RFC 1918) address',
+  '192.168.0.0/16': 'a private (RFC 1918) address',
+  '224.0.0.0/4': 'a multicast address',
+  '240.0.0.0/4': 'a reserved address',
+};
+
+/** Why the address cannot be a host's public address, or undefined when it can. */
+export function nonPublicReason(address: number): string | undefined {
+  const range = inRanges(address, Object.keys(NON_PUBLIC_RANGES));
+  return range ? NON_PUBLIC_RANGES[range] : undefined;
 }

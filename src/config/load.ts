@@ -60,6 +60,19 @@ async function importModule(file: string): Promise<Record<string, unknown>> {
   return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
 }
 
+/**
+ * The configuration a module exports as `default` or `platform`. A .ts file outside
+ * an ESM package is compiled as CommonJS, and its namespace's `default` is then the
+ * whole `module.exports` object (marked `__esModule` by the compiler): look inside it.
+ */
+function exportedConfiguration(module: Record<string, unknown>): unknown {
+  const inner = module.default;
+  const isCommonJsExports =
+    typeof inner === 'object' && inner !== null && ['__esModule', 'default', 'platform'].some((key) => key in inner);
+  const namespace = isCommonJsExports ? (inner as Record<string, unknown>) : module;
+  return namespace.default ?? namespace.platform;
+}
+
 async function readModule(file: string): Promise<unknown> {
   let module: Record<string, unknown>;
   try {
@@ -67,7 +80,7 @@ async function readModule(file: string): Promise<unknown> {
   } catch (error) {
     throw new ConfigError(file, [`cannot be loaded: ${(error as Error).message}`]);
   }
-  const exported = module.default ?? module.platform;
+  const exported = exportedConfiguration(module);
   if (exported === undefined) {
     throw new ConfigError(file, ['exports no configuration (export it as `default` or as `platform`)']);
   }

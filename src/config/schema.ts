@@ -3,7 +3,7 @@
 // fields to each other live in the refinements at the bottom of each section.
 // Every field with a default says so in its description ("Default: ...").
 import { z } from 'zod';
-import { cidrContains, cidrsOverlap, type Ipv4Cidr, isPrivateAddress, parseCidr, parseIpv4 } from './cidr.ts';
+import { cidrContains, cidrsOverlap, type Ipv4Cidr, nonPublicReason, parseCidr, parseIpv4 } from './cidr.ts';
 
 // ---------------------------------------------------------------------------
 // Scalars
@@ -18,13 +18,11 @@ const cidrBlock = z.string().superRefine((value, ctx) => {
 
 const publicIpv4 = z.string().superRefine((value, ctx) => {
   const address = parseIpv4(value);
+  const notPublic = address === undefined ? undefined : nonPublicReason(address);
   if (address === undefined) {
     ctx.addIssue({ code: 'custom', message: `${value} is not an IPv4 address` });
-  } else if (isPrivateAddress(address)) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `${value} is a private (RFC 1918) address; a VPN peer needs its public address`,
-    });
+  } else if (notPublic) {
+    ctx.addIssue({ code: 'custom', message: `${value} is ${notPublic}; a VPN peer needs its public address` });
   }
 });
 
@@ -335,7 +333,7 @@ export const platformSchema = z
       /** The only sources the HAProxy gateways accept (document 6.D: "a whitelisting of IP addresses"). */
       whitelist: z
         .array(
-          cidrBlock.refine((text) => !text.endsWith('/0'), {
+          cidrBlock.refine((text) => validCidr(text)?.prefix !== 0, {
             error: (issue) =>
               `${show(issue.input)} would open the gateway to the whole internet; list the client's addresses`,
           }),
@@ -347,7 +345,7 @@ export const platformSchema = z
   .superRefine((platform, ctx) => {
     const { region, availabilityZones } = platform.aws;
     availabilityZones.forEach((az, i) => {
-      if (!new RegExp(`^${region}[a-z]$`).test(az)) {
+      if (!(az.startsWith(region) && /^[a-z]$/.test(az.slice(region.length)))) {
         ctx.addIssue({
           code: 'custom',
           path: ['aws', 'availabilityZones', i],
