@@ -13,12 +13,20 @@ export interface MainOptions extends CommandContext {
   readonly defaultConfigFile?: string;
 }
 
-function commands(context: CommandContext): CliCommand[] {
+/** Every command of the CLI, with its real collaborators. */
+export function defaultCommands(context: CommandContext): CliCommand[] {
   return [new SynthCommand(context), new ConfigCommand(context)];
 }
 
-/** Runs the CLI with `args` (without node and script); resolves to the exit code. */
-export async function main(args: readonly string[], options: MainOptions): Promise<number> {
+/**
+ * Runs the CLI with `args` (without node and script); resolves to the exit code.
+ * Tests pass `commands` built with fake collaborators.
+ */
+export async function main(
+  args: readonly string[],
+  options: MainOptions,
+  commands: readonly CliCommand[] = defaultCommands(options),
+): Promise<number> {
   const { output } = options;
   const program = new Command('storestack')
     .description('Provision and operate the Magento platform of the hosting document')
@@ -33,7 +41,7 @@ export async function main(args: readonly string[], options: MainOptions): Promi
       writeOut: (text) => output.line(text.trimEnd()),
       writeErr: (text) => output.error(text.trimEnd()),
     });
-  for (const command of commands(options)) command.register(program);
+  for (const command of commands) command.register(program);
 
   try {
     await program.parseAsync(args, { from: 'user' });

@@ -85,7 +85,7 @@ function readJson<T>(file: string): T {
 }
 
 /** Every violation the validation plugins left unacknowledged. */
-function validationFindings(assemblyDir: string): GateFinding[] {
+export function validationFindings(assemblyDir: string): GateFinding[] {
   const reportFile = join(assemblyDir, 'validation-report.json');
   if (!existsSync(reportFile)) {
     throw new Error(`synthesis wrote no ${basename(reportFile)}: the validation plugins did not run`);
@@ -153,7 +153,10 @@ function templatesOf(assemblyDir: string): string[] {
     .map((artifact) => (artifact.properties as { templateFile: string }).templateFile);
 }
 
-/** Replaces `outdir` with `staging` in two renames, so readers see the old or the new assembly. */
+/**
+ * Replaces `outdir` with `staging` in two renames: a reader sees the old assembly, the
+ * new one, or (for the instant between the renames) none, never a mix of both.
+ */
 function publish(staging: string, outdir: string): void {
   const previous = `${outdir}.previous`;
   rmSync(previous, { recursive: true, force: true });

@@ -1,13 +1,22 @@
 import { relative } from 'node:path';
 import type { Command } from 'commander';
-import type { SynthReport } from '../../infra/synth.ts';
+import type { SynthOptions, SynthReport } from '../../infra/synth.ts';
 import { type CliCommand, CliError, type CommandContext } from '../command.ts';
 import { configFileOption, loadConfigOrFail } from '../config-file.ts';
 import { table } from '../output.ts';
 
+export type Synthesize = (options: SynthOptions) => Promise<SynthReport>;
+
+/** aws-cdk-lib loads here, when synth runs, and never for the other commands. */
+const synthesizeInProcess: Synthesize = async (options) =>
+  (await import('../../infra/synth.ts')).synthesizePlatform(options);
+
 /** `storestack synth`: what `npm start` runs. Synthesizes every stack offline and runs the gates. */
 export class SynthCommand implements CliCommand {
-  constructor(private readonly context: CommandContext) {}
+  constructor(
+    private readonly context: CommandContext,
+    private readonly synthesize: Synthesize = synthesizeInProcess,
+  ) {}
 
   register(program: Command): void {
     program
@@ -17,9 +26,7 @@ export class SynthCommand implements CliCommand {
       .option('--json', 'print the summary as JSON')
       .action(async (options: { out: string; json?: boolean }, command: Command) => {
         const platform = await loadConfigOrFail(configFileOption(command), this.context.projectRoot);
-        // aws-cdk-lib loads here, and only for this command.
-        const { synthesizePlatform } = await import('../../infra/synth.ts');
-        const report = await synthesizePlatform({
+        const report = await this.synthesize({
           platform,
           projectRoot: this.context.projectRoot,
           outdir: options.out,

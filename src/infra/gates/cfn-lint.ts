@@ -117,7 +117,9 @@ export interface CfnLintOptions {
 /** Lints the templates; errors and warnings are findings, informational notes are not. */
 export async function cfnLint(options: CfnLintOptions): Promise<LintResult> {
   const run = options.run ?? runProcess;
-  const keys = new Map(options.templates.map((file) => [file, cacheKey(readFileSync(join(options.cwd, file), 'utf8'))]));
+  const keys = new Map(
+    options.templates.map((file) => [file, cacheKey(readFileSync(join(options.cwd, file), 'utf8'))]),
+  );
   const findings: LintFinding[] = [];
   const toLint: string[] = [];
   for (const [file, key] of keys) {
@@ -128,7 +130,11 @@ export async function cfnLint(options: CfnLintOptions): Promise<LintResult> {
   if (toLint.length === 0) return { available: true, findings, cached: keys.size };
 
   const ignore = IGNORED_CFN_LINT_CHECKS.map((check) => check.id);
-  const result = await run('cfn-lint', ['--format', 'json', '--ignore-checks', ...ignore, '--', ...toLint], options.cwd);
+  const result = await run(
+    'cfn-lint',
+    ['--format', 'json', '--ignore-checks', ...ignore, '--', ...toLint],
+    options.cwd,
+  );
   if (!result) return { available: false };
   if ((result.exitCode & ~LINT_EXIT_BITS) !== 0) {
     const detail = result.stderr.trim().split('\n').slice(-5).join(' | ');
@@ -144,7 +150,10 @@ export async function cfnLint(options: CfnLintOptions): Promise<LintResult> {
       message: finding.Message,
     }));
   for (const file of toLint) {
-    options.cache?.set(keys.get(file) as string, linted.filter((finding) => finding.file === file));
+    options.cache?.set(
+      keys.get(file) as string,
+      linted.filter((finding) => finding.file === file),
+    );
   }
   return { available: true, findings: [...findings, ...linted], cached: keys.size - toLint.length };
 }

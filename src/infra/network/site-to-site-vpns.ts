@@ -1,3 +1,4 @@
+import { Tags } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import type { VpnPeer } from '../../config/schema.ts';
@@ -6,6 +7,8 @@ export interface SiteToSiteVpnsProps {
   /** A VPC with a virtual private gateway. */
   readonly vpc: ec2.Vpc;
   readonly peers: readonly VpnPeer[];
+  /** Prefix of the connections' Name tags: `<prefix>-<peer>`, as the console lists them. */
+  readonly namePrefix: string;
 }
 
 /** One of the document's IPSec links, with the peer it connects. */
@@ -27,14 +30,15 @@ export class SiteToSiteVpns extends Construct {
     if (!props.vpc.vpnGatewayId) {
       throw new Error(`${this.node.path}: the VPC has no virtual private gateway (vpnGateway: true)`);
     }
-    this.connections = props.peers.map((peer) => ({
-      peer,
+    this.connections = props.peers.map((peer) => {
       // The peer's name is its identity: renaming a peer replaces its connection, as it should.
-      connection: new ec2.VpnConnection(this, peer.name, {
+      const connection = new ec2.VpnConnection(this, peer.name, {
         vpc: props.vpc,
         ip: peer.publicIp,
         ...(peer.routing.type === 'static' ? { staticRoutes: [...peer.routing.cidrs] } : { asn: peer.routing.asn }),
-      }),
-    }));
+      });
+      Tags.of(connection).add('Name', `${props.namePrefix}-${peer.name}`);
+      return { peer, connection };
+    });
   }
 }

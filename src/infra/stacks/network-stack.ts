@@ -30,6 +30,7 @@ export class NetworkStack extends PlatformStack {
     this.vpns = new SiteToSiteVpns(this, 'SiteToSiteVpns', {
       vpc: this.network.vpc,
       peers: platform.network.vpn.connections,
+      namePrefix: platform.client.name,
     });
     this.internalZone = new route53.PrivateHostedZone(this, 'InternalZone', {
       zoneName: platform.domains.internal,
