@@ -165,6 +165,13 @@ function publish(staging: string, outdir: string): void {
   rmSync(previous, { recursive: true, force: true });
 }
 
+function lintDetail(cached: number, total: number): string {
+  const linted = total - cached;
+  return cached === 0
+    ? `${linted} templates linted`
+    : `${linted} templates linted, ${cached} unchanged since their last lint`;
+}
+
 /** Synthesizes every stack of every environment and runs the gates. Never calls AWS. */
 export async function synthesizePlatform(options: SynthOptions): Promise<SynthReport> {
   const outdir = resolve(options.outdir ?? join(options.projectRoot, 'cdk.out'));
@@ -177,6 +184,8 @@ export async function synthesizePlatform(options: SynthOptions): Promise<SynthRe
       outdir: staging,
       context: {
         ...readProjectContext(options.projectRoot),
+        // What the cdk CLI sets unless --debug: no stack traces in the assembly's metadata.
+        'aws:cdk:disable-stack-trace': true,
         // The app reports; this function decides: it reads validation-report.json and
         // fails on any unacknowledged finding, warnings included.
         '@aws-cdk/core:failSynthOnValidationErrors': false,
@@ -191,8 +200,9 @@ export async function synthesizePlatform(options: SynthOptions): Promise<SynthRe
       gates.push({ gate, status: count ? 'failed' : 'passed', ...(count ? { detail: `${count} findings` } : {}) });
     }
 
+    const templates = templatesOf(staging);
     const lint = await cfnLint({
-      templates: templatesOf(staging),
+      templates,
       cwd: staging,
       ...(options.runProcess ? { run: options.runProcess } : {}),
       cache: new DirectoryLintCache(
@@ -212,9 +222,7 @@ export async function synthesizePlatform(options: SynthOptions): Promise<SynthRe
       gates.push({
         gate: 'cfn-lint',
         status: lintFindings.length ? 'failed' : 'passed',
-        detail: lintFindings.length
-          ? `${lintFindings.length} findings`
-          : `${lint.cached} of ${templatesOf(staging).length} templates unchanged since their last lint`,
+        detail: lintFindings.length ? `${lintFindings.length} findings` : lintDetail(lint.cached, templates.length),
       });
     }
 
