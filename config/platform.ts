@@ -51,6 +51,17 @@ export const platform = {
         frontend: { instanceType: 'c7i.xlarge', instances: 4 },
         backOffice: { instanceType: 'm7i.xlarge', instances: 1 },
       },
+      // r4.4xlarge (16 vCPU, 122 GiB) -> r7i.4xlarge (16 vCPU, 128 GiB), with a synchronous standby.
+      // (RDS offers no r7g in eu-west-3: the synth's CloudFormation validation knows the region's classes.)
+      database: {
+        instanceClass: 'db.r7i.4xlarge',
+        multiAz: true,
+        allocatedStorageGiB: 500,
+        maxAllocatedStorageGiB: 2000,
+      },
+      // A primary and a read replica in another AZ, for the cache and for the sessions.
+      redis: { cacheNodeType: 'cache.r7g.large', sessionNodeType: 'cache.r7g.large', replicasPerGroup: 1 },
+      search: { instanceType: 'r7g.large.search', dataNodes: 2, volumeGiB: 100 },
     },
     {
       name: 'preprod',
@@ -58,8 +69,49 @@ export const platform = {
         frontend: { instanceType: 't3.large', instances: 1 },
         backOffice: { instanceType: 't3.large', instances: 1 },
       },
+      // r4.large (2 vCPU, 15.25 GiB) -> r7i.large (2 vCPU, 16 GiB), single-AZ.
+      database: { instanceClass: 'db.r7i.large', multiAz: false, allocatedStorageGiB: 100 },
+      redis: { cacheNodeType: 'cache.t4g.medium', sessionNodeType: 'cache.t4g.small', replicasPerGroup: 0 },
+      search: { instanceType: 't3.medium.search', dataNodes: 1, volumeGiB: 20 },
     },
   ],
+  databases: {
+    engineVersion: '8.4.7',
+    maxAllowedPacketBytes: 268435456,
+    // The PIM, the custom connection application and the Mirakl connector share it.
+    apps: { instanceClass: 'db.m7g.large', multiAz: false, allocatedStorageGiB: 100 },
+  },
+  engines: {
+    redis: '7.1',
+    openSearch: 'OpenSearch_2.19',
+  },
+  storage: {
+    fileServer: {
+      type: 'nfs-server',
+      instanceType: 'm7i.large',
+      amiId: 'ami-0c0f4d0d53a6b2f1e',
+      volumeWaitSeconds: 600,
+    },
+    // Document 6.C: the four shares, one volume each per environment.
+    shares: [
+      { name: 'client-media', sizeGiB: { prod: 1000, preprod: 100 } },
+      { name: 'magento-statics', sizeGiB: { prod: 100, preprod: 20 } },
+      { name: 'magento-client', sizeGiB: { prod: 50, preprod: 10 } },
+      { name: 'magento-sitemap', sizeGiB: { prod: 10, preprod: 5 } },
+    ],
+    connectorShare: { name: 'connector-ftp', sizeGiB: 200 },
+    buckets: { tempStorageExpirationDays: 30, accessLogExpirationDays: 365, terraformState: false },
+    backup: { retentionDays: 35, scheduleCron: 'cron(0 2 * * ? *)' },
+  },
+  magento: {
+    // Document 1: the NFS mounts of the Magento instances, relative to the release.
+    mounts: [
+      { path: 'pub/media', share: 'client-media' },
+      { path: 'pub/static', share: 'magento-statics' },
+      { path: 'client', share: 'magento-client' },
+      { path: 'sitemap', share: 'magento-sitemap' },
+    ],
+  },
 } satisfies PlatformInput;
 
 export default platform;

@@ -3,54 +3,28 @@
 // fields to each other live in the refinements at the bottom of each section.
 // Every field with a default says so in its description ("Default: ...").
 import { z } from 'zod';
-import { cidrContains, cidrsOverlap, type Ipv4Cidr, nonPublicReason, parseCidr, parseIpv4 } from './cidr.ts';
-
-// ---------------------------------------------------------------------------
-// Scalars
-// ---------------------------------------------------------------------------
-
-const show = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
-
-const cidrBlock = z.string().superRefine((value, ctx) => {
-  const parsed = parseCidr(value);
-  if (!parsed.ok) ctx.addIssue({ code: 'custom', message: `${value} ${parsed.reason}` });
-});
-
-const publicIpv4 = z.string().superRefine((value, ctx) => {
-  const address = parseIpv4(value);
-  const notPublic = address === undefined ? undefined : nonPublicReason(address);
-  if (address === undefined) {
-    ctx.addIssue({ code: 'custom', message: `${value} is not an IPv4 address` });
-  } else if (notPublic) {
-    ctx.addIssue({ code: 'custom', message: `${value} is ${notPublic}; a VPN peer needs its public address` });
-  }
-});
-
-const email = z.email({ error: (issue) => `${show(issue.input)} is not a valid email address` });
-
-const dnsName = z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
-  error: (issue) => `${show(issue.input)} is not a lower-case DNS name such as client.url`,
-});
-
-const awsRegion = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, {
-  error: (issue) => `${show(issue.input)} is not an AWS region name such as eu-west-3`,
-});
-
-const instanceType = z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, {
-  error: (issue) => `${show(issue.input)} is not an EC2 instance type such as m7i.large`,
-});
-
-/** BGP autonomous system numbers: 16-bit or 32-bit, 0 and 4294967295 reserved. */
-const asn = z.number().int().min(1).max(4294967294);
-
-/** Retention periods CloudWatch Logs accepts. */
-const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
-const logRetentionDays = z.number().refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
-  error: (issue) =>
-    `${show(issue.input)} is not a CloudWatch Logs retention period (one of ${LOG_RETENTION_DAYS.join(', ')})`,
-});
+import { cidrContains, cidrsOverlap, type Ipv4Cidr } from './cidr.ts';
+import {
+  databaseSchema,
+  databasesSchema,
+  enginesSchema,
+  magentoMountSchema,
+  redisSchema,
+  searchSchema,
+  storageSchema,
+} from './data-schema.ts';
+import {
+  asn,
+  awsRegion,
+  cidrBlock,
+  dnsName,
+  email,
+  instanceType,
+  logRetentionDays,
+  publicIpv4,
+  show,
+  validCidr,
+} from './fields.ts';
 
 // ---------------------------------------------------------------------------
 // Network (document section G)
@@ -113,15 +87,6 @@ type NetworkShape = {
   privateSubnets: { az: string; cidr: string }[];
   vpn: { amazonSideAsn: number; connections: z.output<typeof vpnPeerSchema>[] };
 };
-
-/**
- * The block, or undefined when the text is not a valid CIDR. Refinements run even
- * when a field failed its own check, and that failure is already reported.
- */
-function validCidr(text: string): Ipv4Cidr | undefined {
-  const parsed = parseCidr(text);
-  return parsed.ok ? parsed.cidr : undefined;
-}
 
 function checkNetwork(network: NetworkShape, ctx: z.RefinementCtx): void {
   const vpc = validCidr(network.vpcCidr);
@@ -274,7 +239,18 @@ const environmentSchema = z.strictObject({
     frontend: instanceGroupSchema,
     /** The back-office Beanstalk environment (document: one server). */
     backOffice: instanceGroupSchema,
+    cryptKeySecretName: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("An existing store's crypt key in Secrets Manager. Default: a new key is generated (a new store)."),
   }),
+  /** The environment's database (document 7: prod Multi-AZ r4.4xlarge, preprod single-AZ r4.large). */
+  database: databaseSchema,
+  /** The environment's Redis: cache and sessions in separate replication groups. */
+  redis: redisSchema,
+  /** The environment's OpenSearch domain (Magento 2.4's catalog search). */
+  search: searchSchema,
 });
 
 const environmentsSchema = z
@@ -341,6 +317,16 @@ export const platformSchema = z
         .min(1),
     }),
     environments: environmentsSchema,
+    databases: databasesSchema.extend({
+      /** The database shared by the PIM, the custom connection application and the Mirakl connector. */
+      apps: databaseSchema,
+    }),
+    engines: enginesSchema,
+    storage: storageSchema,
+    magento: z.strictObject({
+      /** The shares the Magento instances mount (document 1), each at a path inside the release. */
+      mounts: z.array(magentoMountSchema).min(1),
+    }),
   })
   .superRefine((platform, ctx) => {
     const { region, availabilityZones } = platform.aws;
@@ -382,6 +368,7 @@ export const platformSchema = z
         }
       }
     }
+    checkDataTier(platform, ctx);
     if (platform.domains.public === platform.domains.internal) {
       ctx.addIssue({
         code: 'custom',
@@ -391,6 +378,98 @@ export const platformSchema = z
     }
   });
 
+type PlatformShape = Pick<z.output<typeof platformSchema>, 'aws' | 'environments' | 'storage' | 'magento'>;
+
+/** Rules between the data tier and the rest: share sizes per environment, mounts, replicas per AZ. */
+function checkDataTier(platform: PlatformShape, ctx: z.RefinementCtx): void {
+  const environments = platform.environments.map((environment) => environment.name);
+  const { shares, connectorShare, fileServer } = platform.storage;
+  const mounts = platform.magento.mounts;
+
+  shares.forEach((share, i) => {
+    const path = ['storage', 'shares', i];
+    const first = shares.findIndex((other) => other.name === share.name);
+    if (first !== i) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, 'name'],
+        message: `${share.name} is already storage.shares[${first}]`,
+      });
+    }
+    if (share.name === connectorShare.name) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, 'name'],
+        message: `${share.name} is also storage.connectorShare.name`,
+      });
+    }
+    if (!mounts.some((mount) => mount.share === share.name)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, 'name'],
+        message: `${share.name} is not mounted by Magento (magento.mounts); with ${fileServer.type === 'efs' ? 'EFS each share is an access point' : 'the NFS server each share is a volume'} that only Magento uses`,
+      });
+    }
+    if (fileServer.type === 'nfs-server') {
+      for (const environment of environments) {
+        if (share.sizeGiB[environment] === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, 'sizeGiB'],
+            message: `no size for environment ${environment}`,
+          });
+        }
+      }
+    }
+    for (const key of Object.keys(share.sizeGiB)) {
+      if (!environments.includes(key)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, 'sizeGiB', key],
+          message: `${key} is not an environment (${environments.join(', ')})`,
+        });
+      }
+    }
+  });
+
+  mounts.forEach((mount, i) => {
+    if (!shares.some((share) => share.name === mount.share)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['magento', 'mounts', i, 'share'],
+        message: `${mount.share} is not one of storage.shares (${shares.map((share) => share.name).join(', ')})${fileServer.type === 'efs' ? ': with EFS, every Magento mount needs its access point' : ''}`,
+      });
+    }
+    const first = mounts.findIndex((other) => other.path === mount.path);
+    if (first !== i) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['magento', 'mounts', i, 'path'],
+        message: `${mount.path} is already mounted (magento.mounts[${first}])`,
+      });
+    }
+  });
+
+  const azs = platform.aws.availabilityZones.length;
+  platform.environments.forEach((environment, i) => {
+    if (environment.redis.replicasPerGroup + 1 > azs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['environments', i, 'redis', 'replicasPerGroup'],
+        message: `${environment.redis.replicasPerGroup} replicas and a primary need ${environment.redis.replicasPerGroup + 1} AZs; the platform has ${azs}`,
+      });
+    }
+    const { allocatedStorageGiB, maxAllocatedStorageGiB } = environment.database;
+    if (maxAllocatedStorageGiB !== undefined && maxAllocatedStorageGiB <= allocatedStorageGiB) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['environments', i, 'database', 'maxAllocatedStorageGiB'],
+        message: `${maxAllocatedStorageGiB} must exceed allocatedStorageGiB (${allocatedStorageGiB})`,
+      });
+    }
+  });
+}
+
 /** The configuration as a user writes it: fields with defaults may be left out. */
 export type PlatformInput = z.input<typeof platformSchema>;
 /** The effective configuration, every default applied. */
@@ -398,3 +477,5 @@ export type Platform = z.output<typeof platformSchema>;
 export type EnvironmentConfig = Platform['environments'][number];
 export type VpnPeer = Platform['network']['vpn']['connections'][number];
 export type SubnetConfig = Platform['network']['publicSubnets'][number];
+export type DatabaseConfig = EnvironmentConfig['database'];
+export type StorageConfig = Platform['storage'];

@@ -452,9 +452,10 @@ describe('unknown keys', () => {
 
 describe('environments', () => {
   it('duplicate environment names are rejected with their path', () => {
-    // GIVEN two environments called prod
+    // GIVEN two environments called prod (the shares sized for both)
     const input = sample();
     nth(input.environments, 1).name = 'prod';
+    for (const share of input.storage.shares) delete share.sizeGiB.preprod;
     // WHEN it is parsed
     // THEN the second is reported, pointing at the first
     expect(problemsOf(input)).toEqual(['environments[1].name: prod is already the name of environments[0]']);
@@ -718,6 +719,7 @@ describe('several problems at once', () => {
     const input = sample();
     input.alerting.emails[0] = 'not-an-email';
     nth(input.environments, 1).name = 'prod';
+    for (const share of input.storage.shares) delete share.sizeGiB.preprod;
     // WHEN it is parsed
     let error: unknown;
     try {
