@@ -1,0 +1,171 @@
+// The NFS server's user data (hosting document, section 6.C): a config header generated from
+// the shares, followed by the static body in setup-nfs-server.sh. Free of aws-cdk-lib. A volume
+// id may still be a CDK token (`${Token[...]}`) here: it is only written out as text, and CDK
+// resolves it inside the user data string.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parseCidr } from '../../config/cidr.ts';
+
+export interface NfsShareVolume {
+  /** Share name, `[a-z0-9-]+`, unique, e.g. `prod-client-media`. Used in logs and errors. */
+  readonly name: string;
+  /** The EBS volume id (`vol-...`), or a CDK token that resolves to one. */
+  readonly volumeId: string;
+  /** Absolute path where the volume is mounted and exported, e.g. `/exports/prod/client-media`. */
+  readonly mountPoint: string;
+}
+
+export interface NfsServerUserDataProps {
+  readonly shares: readonly NfsShareVolume[];
+  /** The client CIDR blocks (the private subnets) that every share is exported to. */
+  readonly exportCidrs: readonly string[];
+  /** How long the script waits for the volumes to be attached before it fails. */
+  readonly waitTimeoutSeconds: number;
+  /** Owner of a freshly formatted share's root: the clients' web user (root_squash forbids root). */
+  readonly shareOwner: { readonly uid: number; readonly gid: number };
+}
+
+const SCRIPT_NAME = 'setup-nfs-server.sh';
+const SCRIPT_IN_PROJECT = join('src', 'assets', 'nfs-server', SCRIPT_NAME);
+
+const SHARE_NAME = /^[a-z0-9-]+$/;
+const VOLUME_ID = /^vol-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+// Plain path characters only: fstab and exports would need escapes for anything else.
+const MOUNT_POINT = /^(?:\/[A-Za-z0-9._-]+)+$/;
+const TOKEN_MARKER = '${Token[';
+
+function isToken(value: string): boolean {
+  return value.includes(TOKEN_MARKER);
+}
+
+/** Single-quotes a value for bash. A CDK token inside stays as it is, for CDK to resolve. */
+function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * The static body of the script. Under tsx and Vitest it sits beside this module. The CLI runs
+ * an esbuild bundle from node_modules/.cache/storestack-cli, where import.meta points at the
+ * bundle, so the project's copy is then found by walking up from there to the project root.
+ */
+function scriptBodyPath(): string {
+  const beside = join(import.meta.dirname, SCRIPT_NAME);
+  if (existsSync(beside)) return beside;
+  for (let dir = import.meta.dirname; ; dir = dirname(dir)) {
+    const candidate = join(dir, SCRIPT_IN_PROJECT);
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) break;
+  }
+  throw new Error(`${SCRIPT_NAME} not found beside ${import.meta.dirname} nor at ${SCRIPT_IN_PROJECT} above it`);
+}
+
+function validate(props: NfsServerUserDataProps): string[] {
+  const errors: string[] = [];
+  const { shares, exportCidrs, waitTimeoutSeconds } = props;
+
+  if (shares.length === 0) errors.push('shares must list at least one share');
+  const names = new Map<string, number>();
+  const volumes = new Map<string, number>();
+  const mounts = new Map<string, number>();
+  shares.forEach((share, index) => {
+    const at = `shares[${index}]`;
+    if (!SHARE_NAME.test(share.name)) {
+      errors.push(`${at}.name ${JSON.stringify(share.name)} must match [a-z0-9-]+`);
+    } else if (names.has(share.name)) {
+      errors.push(`${at}.name ${JSON.stringify(share.name)} is already the name of shares[${names.get(share.name)}]`);
+    } else {
+      names.set(share.name, index);
+    }
+
+    if (share.volumeId === '') {
+      errors.push(`${at}.volumeId is empty`);
+    } else if (!isToken(share.volumeId) && !VOLUME_ID.test(share.volumeId)) {
+      errors.push(
+        `${at}.volumeId ${JSON.stringify(share.volumeId)} is not an EBS volume id (vol- and 8 or 17 hex digits)`,
+      );
+    } else if (volumes.has(share.volumeId)) {
+      errors.push(`${at}.volumeId ${share.volumeId} is already the volume of shares[${volumes.get(share.volumeId)}]`);
+    } else {
+      volumes.set(share.volumeId, index);
+    }
+
+    const mountPoint = share.mountPoint;
+    if (!mountPoint.startsWith('/')) {
+      errors.push(`${at}.mountPoint ${JSON.stringify(mountPoint)} must be an absolute path`);
+    } else if (/\s/.test(mountPoint)) {
+      errors.push(`${at}.mountPoint ${JSON.stringify(mountPoint)} must not contain spaces`);
+    } else if (!MOUNT_POINT.test(mountPoint) || mountPoint.split('/').some((part) => part === '.' || part === '..')) {
+      errors.push(
+        `${at}.mountPoint ${JSON.stringify(mountPoint)} must be a plain path like /exports/<env>/<share>: ` +
+          'letters, digits, ".", "_", "-" between single slashes, no trailing slash, no . or .. parts',
+      );
+    } else if (mounts.has(mountPoint)) {
+      errors.push(`${at}.mountPoint ${mountPoint} is already the mount point of shares[${mounts.get(mountPoint)}]`);
+    } else {
+      mounts.set(mountPoint, index);
+    }
+  });
+  // A mount point inside another would depend on mount order, and exporting both nests exports.
+  for (const [inner, innerIndex] of mounts) {
+    for (const [outer, outerIndex] of mounts) {
+      if (inner.startsWith(`${outer}/`)) {
+        errors.push(`shares[${innerIndex}].mountPoint ${inner} is inside shares[${outerIndex}].mountPoint ${outer}`);
+      }
+    }
+  }
+
+  if (exportCidrs.length === 0) errors.push('exportCidrs must list at least one CIDR block');
+  const cidrs = new Set<string>();
+  exportCidrs.forEach((cidr, index) => {
+    const at = `exportCidrs[${index}]`;
+    if (!isToken(cidr)) {
+      const parsed = parseCidr(cidr);
+      if (!parsed.ok) errors.push(`${at} ${JSON.stringify(cidr)} ${parsed.reason}`);
+    }
+    if (cidrs.has(cidr)) errors.push(`${at} ${cidr} is listed twice`);
+    cidrs.add(cidr);
+  });
+
+  if (!Number.isSafeInteger(waitTimeoutSeconds) || waitTimeoutSeconds <= 0) {
+    errors.push(`waitTimeoutSeconds must be a positive whole number of seconds (got ${waitTimeoutSeconds})`);
+  }
+  for (const id of ['uid', 'gid'] as const) {
+    const value = props.shareOwner[id];
+    if (!Number.isSafeInteger(value) || value <= 0) {
+      errors.push(`shareOwner.${id} must be a non-root id, a positive whole number (got ${value})`);
+    }
+  }
+  return errors;
+}
+
+function configHeader(props: NfsServerUserDataProps): string {
+  const shareLines = props.shares.map(
+    (share) => `  ${shellQuote(share.name)} ${shellQuote(share.volumeId)} ${shellQuote(share.mountPoint)}`,
+  );
+  return [
+    '# storestack NFS server (hosting document 6.C), generated by src/assets/nfs-server/render.ts.',
+    '# Each share: its name, its EBS volume id and its mount point.',
+    'NFS_SHARES=(',
+    ...shareLines,
+    ')',
+    '# The clients that every share is exported to (the private subnets).',
+    `NFS_EXPORT_CIDRS=(${props.exportCidrs.map(shellQuote).join(' ')})`,
+    '# How long to wait for the volumes to be attached, in seconds.',
+    `NFS_WAIT_SECONDS=${props.waitTimeoutSeconds}`,
+    `NFS_SHARE_OWNER=${shellQuote(`${props.shareOwner.uid}:${props.shareOwner.gid}`)}`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * The whole user data script: `#!/bin/bash`, the config header, then setup-nfs-server.sh
+ * without its own shebang line. Throws one error listing every invalid field.
+ */
+export function renderNfsServerUserData(props: NfsServerUserDataProps): string {
+  const errors = validate(props);
+  if (errors.length > 0) {
+    throw new Error(`Invalid NFS server user data:\n  - ${errors.join('\n  - ')}`);
+  }
+  const body = readFileSync(scriptBodyPath(), 'utf8').replace(/^#!.*\n/, '');
+  return `#!/bin/bash\n${configHeader(props)}${body}`;
+}

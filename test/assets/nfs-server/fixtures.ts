@@ -1,0 +1,232 @@
+// Sample NFS server values, and a sandbox that runs the rendered user data with the system
+// commands stubbed on PATH. No real command reaches the system: PATH holds only the stubs and
+// a few file utilities, so a command missing from the stubs fails the run with "not found".
+import { spawn } from 'node:child_process';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import type { NfsServerUserDataProps, NfsShareVolume } from '../../../src/assets/nfs-server/render.ts';
+
+export const SAMPLE_CIDRS = ['10.0.101.0/24', '10.0.102.0/24', '10.0.103.0/24'];
+
+const SAMPLE_VOLUMES: Record<string, string> = {
+  'prod-client-media': 'vol-0a1b2c3d4e5f60711',
+  'prod-magento-statics': 'vol-0a1b2c3d4e5f60722',
+  'prod-magento-client': 'vol-0a1b2c3d4e5f60733',
+  'prod-magento-sitemap': 'vol-0a1b2c3d4e5f60744',
+  'prod-connector-ftp': 'vol-0a1b2c3d4e5f60755',
+  'preprod-client-media': 'vol-0f9e8d7c6b5a40311',
+  'preprod-magento-statics': 'vol-0f9e8d7c6b5a40322',
+  'preprod-magento-client': 'vol-0f9e8d7c6b5a40333',
+  'preprod-magento-sitemap': 'vol-0f9e8d7c6b5a40344',
+  'preprod-connector-ftp': 'vol-0f9e8d7c6b5a40355',
+};
+
+/** Magento's web user on the Beanstalk PHP platform. */
+export const WEB_USER = { uid: 900, gid: 900 };
+
+/** The shares of prod and preprod, mounted at /exports/<env>/<share> (or under `root`). */
+export function sampleShares(root = ''): NfsShareVolume[] {
+  return Object.entries(SAMPLE_VOLUMES).map(([name, volumeId]) => {
+    const [env, ...share] = name.split('-');
+    return { name, volumeId, mountPoint: `${root}/exports/${env}/${share.join('-')}` };
+  });
+}
+
+export function sampleProps(root = ''): NfsServerUserDataProps {
+  return { shares: sampleShares(root), exportCidrs: SAMPLE_CIDRS, waitTimeoutSeconds: 600, shareOwner: WEB_USER };
+}
+
+/** The first directory on PATH holding an executable `name`. */
+export function findOnPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {}
+  }
+  return undefined;
+}
+
+function required(name: string): string {
+  const path = findOnPath(name);
+  if (!path) throw new Error(`test setup: ${name} is not on PATH`);
+  return path;
+}
+
+// The real tools the script and the stubs may use. Everything else on PATH is a stub.
+const REAL_TOOLS = ['awk', 'cat', 'chmod', 'cp', 'grep', 'mkdir', 'mktemp', 'mv', 'readlink', 'rm', 'wc'];
+const BASH = required('bash');
+
+// Every stub appends "<name> <arguments>" to $STUB_LOG. State lives in $STUB_STATE:
+// filesystems ("<device> <type> <uuid>"; type gpt stands for a partition table), mounted
+// (mount points), installed (packages).
+const LOG_CALL = `printf '%s\\n' "\${0##*/} $*" >>"$STUB_LOG"`;
+const STUBS: Record<string, string> = {
+  blkid: `
+[[ $1 == -p && $2 == -o && $3 == export && $# == 4 ]] || { echo "stub blkid: unexpected arguments: $*" >&2; exit 4; }
+device=$4
+read -r _ type uuid < <(awk -v d="$device" '$1 == d' "$STUB_STATE/filesystems") || exit 2
+if [[ $type == gpt ]]; then
+  printf 'DEVNAME=%s\\nPTUUID=%s\\nPTTYPE=gpt\\n' "$device" "$uuid"
+else
+  printf 'DEVNAME=%s\\nUUID=%s\\nBLOCK_SIZE=4096\\nTYPE=%s\\nUSAGE=filesystem\\n' "$device" "$uuid" "$type"
+fi`,
+  'mkfs.xfs': `
+device=\${*: -1}
+[[ -e $device ]] || { echo "mkfs.xfs: cannot open $device" >&2; exit 1; }
+if awk -v d="$device" '$1 == d { found = 1 } END { exit !found }' "$STUB_STATE/filesystems"; then
+  echo "mkfs.xfs: $device appears to contain an existing filesystem" >&2
+  exit 1
+fi
+n=$(wc -l <"$STUB_STATE/filesystems")
+printf '%s xfs 5e3f0c1a-0000-4000-8000-%012d\\n' "$device" "$((n + 1))" >>"$STUB_STATE/filesystems"`,
+  mount: `
+mount_point=\${*: -1}
+awk -v mp="$mount_point" '$1 !~ /^#/ && $2 == mp { found = 1 } END { exit !found }' "$STORESTACK_FSTAB" ||
+  { echo "mount: $mount_point: can't find in $STORESTACK_FSTAB" >&2; exit 1; }
+printf '%s\\n' "$mount_point" >>"$STUB_STATE/mounted"`,
+  mountpoint: `
+[[ $1 == -q ]] || exit 2
+grep -Fxq -- "$2" "$STUB_STATE/mounted"`,
+  rpm: `
+[[ $1 == -q && $2 == --quiet ]] || exit 2
+grep -Fxq -- "$3" "$STUB_STATE/installed"`,
+  dnf: `
+[[ $1 == install ]] || exit 1
+printf '%s\\n' "\${@: -1}" >>"$STUB_STATE/installed"`,
+  // Logs and goes on sleeping for real, so the tests can see that the script polled.
+  sleep: `exec ${required('sleep')} "$@"`,
+  systemctl: '',
+  // Logged, not run: the test user owns the sandbox, and the uid need not exist here.
+  chown: '',
+  exportfs: '',
+  udevadm: '',
+};
+
+export interface RunResult {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export class Sandbox {
+  readonly root: string;
+  readonly byId: string;
+  readonly fstab: string;
+  readonly exports: string;
+  private readonly bin: string;
+  private readonly devices: string;
+  private readonly state: string;
+  private readonly log: string;
+  private deviceCount = 0;
+
+  constructor() {
+    // realpath: the script resolves the by-id links with readlink -f.
+    this.root = realpathSync(mkdtempSync(join(tmpdir(), 'storestack-nfs-')));
+    this.bin = join(this.root, 'bin');
+    this.byId = join(this.root, 'dev', 'disk', 'by-id');
+    this.devices = join(this.root, 'dev');
+    this.state = join(this.root, 'state');
+    this.log = join(this.root, 'calls.log');
+    this.fstab = join(this.root, 'etc', 'fstab');
+    this.exports = join(this.root, 'etc', 'exports');
+    for (const dir of [this.bin, this.byId, this.state, join(this.root, 'etc')]) mkdirSync(dir, { recursive: true });
+    for (const file of ['filesystems', 'mounted', 'installed']) writeFileSync(join(this.state, file), '');
+    writeFileSync(this.log, '');
+    writeFileSync(this.fstab, 'UUID=8a4c3f0e-1b2d-4e5f-9a8b-7c6d5e4f3a2b / xfs defaults,noatime 1 1\n');
+    for (const [name, body] of Object.entries(STUBS)) {
+      writeFileSync(join(this.bin, name), `#!${BASH}\n${LOG_CALL}\n${body}\n`, { mode: 0o755 });
+    }
+    for (const tool of REAL_TOOLS) symlinkSync(required(tool), join(this.bin, tool));
+  }
+
+  /** Attaches a volume: a fake NVMe device and its udev link. Returns the device path. */
+  attach(volumeId: string): string {
+    this.deviceCount += 1;
+    const device = join(this.devices, `nvme${this.deviceCount}n1`);
+    writeFileSync(device, '');
+    symlinkSync(device, join(this.byId, `nvme-Amazon_Elastic_Block_Store_${volumeId.replace('-', '')}`));
+    return device;
+  }
+
+  /** Puts a filesystem (or `gpt`, a partition table) on a device, as if made before. */
+  addFilesystem(device: string, type: string, uuid: string): void {
+    writeFileSync(join(this.state, 'filesystems'), `${device} ${type} ${uuid}\n`, { flag: 'a' });
+  }
+
+  /** Marks a package as installed, for the rpm stub. */
+  install(name: string): void {
+    writeFileSync(join(this.state, 'installed'), `${name}\n`, { flag: 'a' });
+  }
+
+  /** The filesystems on the devices: device -> { type, uuid }. */
+  filesystems(): Map<string, { type: string; uuid: string }> {
+    const lines = readFileSync(join(this.state, 'filesystems'), 'utf8').split('\n').filter(Boolean);
+    return new Map(
+      lines.map((line) => {
+        const [device = '', type = '', uuid = ''] = line.split(' ');
+        return [device, { type, uuid }];
+      }),
+    );
+  }
+
+  /** Every stubbed command run so far, as "<name> <arguments>". */
+  calls(): string[] {
+    return readFileSync(this.log, 'utf8').split('\n').filter(Boolean);
+  }
+
+  callsOf(name: string): string[] {
+    return this.calls().filter((call) => call === name || call.startsWith(`${name} `));
+  }
+
+  read(file: string): string | undefined {
+    return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+  }
+
+  /** Runs a rendered script with the sandbox's locations and stubs. */
+  run(script: string, env: Record<string, string> = {}): Promise<RunResult> {
+    const file = join(this.root, 'user-data.sh');
+    writeFileSync(file, script, { mode: 0o755 });
+    const child = spawn(BASH, [file], {
+      env: {
+        PATH: this.bin,
+        STORESTACK_DEV_BY_ID: this.byId,
+        STORESTACK_FSTAB: this.fstab,
+        STORESTACK_EXPORTS: this.exports,
+        STORESTACK_POLL_SECONDS: '0.1',
+        STUB_LOG: this.log,
+        STUB_STATE: this.state,
+        ...env,
+      },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    return new Promise((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (status) => resolve({ status, stdout, stderr }));
+    });
+  }
+
+  remove(): void {
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
