@@ -8,14 +8,16 @@ export default class PlainSummaryReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
     const counts = { passed: 0, failed: 0, skipped: 0 };
     for (const module of testModules) {
+      let failedTests = 0;
       for (const test of module.children.allTests()) {
         const state = test.result().state;
         if (state === 'passed') counts.passed += 1;
-        else if (state === 'failed') counts.failed += 1;
+        else if (state === 'failed') failedTests += 1;
         else counts.skipped += 1;
       }
-      // A file that failed to load has no tests but must not read as a pass.
-      if (module.state() === 'failed' && [...module.children.allTests()].length === 0) counts.failed += 1;
+      // A file that failed outside its tests (it did not load, or a beforeAll threw and its
+      // tests were skipped) must not read as a pass: it counts as one failure.
+      counts.failed += failedTests || (module.state() === 'failed' ? 1 : 0);
     }
     this.line = `${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`;
   }

@@ -37,16 +37,22 @@ export class PlatformStack extends Stack {
 
   constructor(scope: Construct, props: PlatformStackProps) {
     const name = PlatformStack.nameOf(props.platform, props.kind, props.environment);
+    const tags = {
+      [TAG_PROJECT]: props.platform.project,
+      [TAG_ENVIRONMENT]: props.environment?.name ?? SHARED_ENVIRONMENT,
+    };
     super(scope, name, {
       stackName: name,
       description: props.description,
       env: { account: props.platform.aws.account, region: props.platform.aws.region },
       terminationProtection: props.stateful,
+      // The stack's own tags (in the assembly's manifest, on the CloudFormation stack)...
+      tags,
     });
     this.platform = props.platform;
-    this.environmentName = props.environment?.name ?? SHARED_ENVIRONMENT;
+    this.environmentName = tags[TAG_ENVIRONMENT];
     this.stateful = props.stateful;
-    Tags.of(this).add(TAG_PROJECT, props.platform.project);
-    Tags.of(this).add(TAG_ENVIRONMENT, this.environmentName);
+    // ...and on every taggable resource in the template (explicitStackTags keeps them apart).
+    for (const [key, value] of Object.entries(tags)) Tags.of(this).add(key, value);
   }
 }

@@ -1,6 +1,7 @@
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
 import type { Platform } from '../../config/schema.ts';
+import { ConsumerSecurityGroups } from '../network/consumer-security-groups.ts';
 import { PlatformVpc } from '../network/platform-vpc.ts';
 import { SiteToSiteVpns } from '../network/site-to-site-vpns.ts';
 import { PlatformStack } from '../platform-stack.ts';
@@ -9,11 +10,15 @@ export interface NetworkStackProps {
   readonly platform: Platform;
 }
 
-/** Document section G and the internal half of 7.H: the VPC, its VPNs and the private zone. */
+/**
+ * Document section G and the internal half of 7.H: the VPC, its VPNs and the private
+ * zone; and the security groups that identify the data tier's consumers.
+ */
 export class NetworkStack extends PlatformStack {
   readonly network: PlatformVpc;
   readonly vpns: SiteToSiteVpns;
   readonly internalZone: route53.PrivateHostedZone;
+  readonly consumers: ConsumerSecurityGroups;
 
   constructor(scope: Construct, props: NetworkStackProps) {
     const { platform } = props;
@@ -36,6 +41,11 @@ export class NetworkStack extends PlatformStack {
       zoneName: platform.domains.internal,
       vpc: this.network.vpc,
       comment: 'Internal names (nfs, rundeck, windows, ...), answered only inside the VPC',
+    });
+    this.consumers = new ConsumerSecurityGroups(this, 'Consumers', {
+      vpc: this.network.vpc,
+      environments: platform.environments.map((environment) => environment.name),
+      namePrefix: platform.client.name,
     });
   }
 }

@@ -1,0 +1,47 @@
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type { Platform } from '../../config/schema.ts';
+
+/**
+ * The clients' web user, `webapp` on the Beanstalk PHP platforms: it owns the root of
+ * every share, so that Magento (and the connector's FTP user, in its group) can write.
+ */
+export const WEB_USER = { uid: 900, gid: 900 } as const;
+
+/** One share: an environment's (`prod/client-media`) or the connector's (`connector-ftp`). */
+export interface FileShare {
+  /** `<env>/<share>` for Magento's shares, the share's name for the connector's. */
+  readonly key: string;
+  /** Volume size; EFS ignores it (it grows as needed). */
+  readonly sizeGiB: number;
+}
+
+/** A group admitted to the shares. */
+export interface FileShareClient {
+  readonly name: string;
+  readonly securityGroup: ec2.ISecurityGroup;
+}
+
+/** What the Magento and connector instances mount, whichever server holds the shares. */
+export interface FileShares {
+  readonly kind: Platform['storage']['fileServer']['type'];
+  readonly securityGroup: ec2.ISecurityGroup;
+  /**
+   * What a client mounts for the share: `nfs.<internal domain>:/exports/<key>` for the NFS
+   * server, `<file system id>:<access point id>` for EFS (mounted with efs-utils and TLS).
+   */
+  mountSource(key: string): string;
+}
+
+/** Every share of the platform: each environment's Magento shares, then the connector's. */
+export function platformShares(platform: Platform): FileShare[] {
+  return [
+    ...platform.environments.flatMap((environment) =>
+      platform.storage.shares.map((share) => ({
+        key: `${environment.name}/${share.name}`,
+        // EFS ignores the size; the schema requires it for every environment on the NFS server.
+        sizeGiB: share.sizeGiB[environment.name] ?? 1,
+      })),
+    ),
+    { key: platform.storage.connectorShare.name, sizeGiB: platform.storage.connectorShare.sizeGiB },
+  ];
+}

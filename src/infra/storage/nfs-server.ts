@@ -1,0 +1,172 @@
+import { Duration, RemovalPolicy, Size, Stack, Tags } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import { Construct } from 'constructs';
+import { renderNfsServerUserData } from '../../assets/nfs-server/render.ts';
+import { markForBackup } from '../backup/platform-backup.ts';
+import { acknowledge } from '../gates/index.ts';
+import { type FileShare, type FileShareClient, type FileShares, WEB_USER } from './file-shares.ts';
+
+export const NFS_PORT = 2049;
+
+/** Where the server mounts and exports each share. */
+const EXPORTS_ROOT = '/exports';
+/** Device names for the data volumes: /dev/sdf to /dev/sdp (Nitro renames them, the script finds them by volume id). */
+const DEVICE_LETTERS = 'fghijklmnop';
+
+export interface NfsServerProps {
+  readonly vpc: ec2.IVpc;
+  /** The subnet of the server and its volumes (the first private subnet: no HA, by the document's convention). */
+  readonly subnet: ec2.ISubnet;
+  readonly instanceType: string;
+  /** Pinned AMI (Amazon Linux 2023); only a change of this id replaces the server. */
+  readonly amiId: string;
+  /** The shares, one EBS volume each. */
+  readonly shares: readonly FileShare[];
+  /** Networks the shares are exported to (the private subnets). */
+  readonly exportCidrs: readonly string[];
+  readonly volumeWaitSeconds: number;
+  /** Who may mount: the groups admitted on the NFS port. */
+  readonly clients: readonly FileShareClient[];
+  /** The private zone; the server is `nfs.<zone>` there. */
+  readonly internalZone: route53.IPrivateHostedZone;
+}
+
+/**
+ * The document's NFS server (6.C): an instance that exports one EBS volume per share.
+ * The volumes are resources of their own, retained and backed up, so the data outlives
+ * the instance. The AMI is pinned and user-data changes do not replace the instance
+ * (CloudFormation applies them with a stop and start, an interruption the runbook
+ * schedules), so no routine deploy swaps the server; a deliberate replacement is
+ * docs/runbooks/replace-nfs-server.md.
+ */
+export class NfsServer extends Construct implements FileShares {
+  readonly kind = 'nfs-server';
+  readonly instance: ec2.Instance;
+  readonly securityGroup: ec2.SecurityGroup;
+  readonly volumes: ReadonlyMap<string, ec2.Volume>;
+  readonly hostName: string;
+  private readonly mountPoints = new Map<string, string>();
+
+  constructor(scope: Construct, id: string, props: NfsServerProps) {
+    super(scope, id);
+    if (props.shares.length > DEVICE_LETTERS.length) {
+      throw new Error(
+        `${this.node.path}: ${props.shares.length} shares, but an instance takes at most ${DEVICE_LETTERS.length} data volumes here`,
+      );
+    }
+    this.hostName = `nfs.${props.internalZone.zoneName}`;
+
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'NFS server: NFSv4 from its clients only',
+      // Package updates and the SSM agent.
+      allowAllOutbound: true,
+    });
+    for (const client of props.clients) {
+      this.securityGroup.addIngressRule(client.securityGroup, ec2.Port.tcp(NFS_PORT), `NFSv4 from ${client.name}`);
+    }
+
+    const volumes = new Map<string, ec2.Volume>();
+    for (const share of props.shares) {
+      // The share's key (env/name) is the volume's identity: renaming a share is a new volume.
+      const volume = new ec2.Volume(this, `Volume-${share.key.replace('/', '-')}`, {
+        availabilityZone: props.subnet.availabilityZone,
+        size: Size.gibibytes(share.sizeGiB),
+        volumeType: ec2.EbsDeviceVolumeType.GP3,
+        encrypted: true,
+        removalPolicy: RemovalPolicy.RETAIN,
+        volumeName: `nfs-${share.key.replace('/', '-')}`,
+      });
+      markForBackup(volume);
+      volumes.set(share.key, volume);
+      this.mountPoints.set(share.key, `${EXPORTS_ROOT}/${share.key}`);
+    }
+    this.volumes = volumes;
+
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      description: 'NFS server: Systems Manager access for operators (no SSH)',
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
+    });
+
+    const { region } = Stack.of(this);
+    this.instance = new ec2.Instance(this, 'Instance', {
+      vpc: props.vpc,
+      vpcSubnets: { subnets: [props.subnet] },
+      instanceType: new ec2.InstanceType(props.instanceType),
+      machineImage: ec2.MachineImage.genericLinux({ [region]: props.amiId }),
+      securityGroup: this.securityGroup,
+      role,
+      requireImdsv2: true,
+      detailedMonitoring: true,
+      disableApiTermination: true,
+      blockDevices: [
+        {
+          deviceName: '/dev/xvda',
+          volume: ec2.BlockDeviceVolume.ebs(30, { encrypted: true, volumeType: ec2.EbsDeviceVolumeType.GP3 }),
+        },
+      ],
+      userData: ec2.UserData.custom(
+        renderNfsServerUserData({
+          shares: props.shares.map((share) => ({
+            name: share.key.replace('/', '-'),
+            volumeId: (volumes.get(share.key) as ec2.Volume).volumeId,
+            mountPoint: this.mountPointOf(share.key),
+          })),
+          exportCidrs: props.exportCidrs,
+          waitTimeoutSeconds: props.volumeWaitSeconds,
+          shareOwner: WEB_USER,
+        }),
+      ),
+      userDataCausesReplacement: false,
+    });
+    Tags.of(this.instance).add('Name', this.hostName);
+
+    [...volumes.values()].forEach((volume, i) => {
+      new ec2.CfnVolumeAttachment(this, `Attachment-${[...volumes.keys()][i]?.replace('/', '-')}`, {
+        instanceId: this.instance.instanceId,
+        volumeId: volume.volumeId,
+        device: `/dev/sd${DEVICE_LETTERS[i]}`,
+      });
+    });
+
+    new route53.ARecord(this, 'DnsRecord', {
+      zone: props.internalZone,
+      recordName: 'nfs',
+      target: route53.RecordTarget.fromIpAddresses(this.instance.instancePrivateIp),
+      ttl: Duration.minutes(5),
+    });
+
+    acknowledge(
+      this,
+      {
+        id: 'CloudFormation-Validate::W3010',
+        reason:
+          'The server and its volumes sit in one pinned AZ on purpose: an EBS volume attaches only in its own AZ, and the document places non-HA instances on the first subnet.',
+      },
+      {
+        id: 'CloudFormation-Validate::W9010',
+        reason:
+          'The AMI id is pinned in config (storage.fileServer.amiId) on purpose: a looked-up "latest" image would replace the NFS server at a routine deploy.',
+      },
+    );
+    acknowledge(role, {
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
+      reason:
+        "AWS's policy for the Systems Manager agent (Session Manager, Run Command): how operators reach the server without SSH keys or an open port; AWS keeps it in step with the agent.",
+    });
+  }
+
+  private mountPointOf(key: string): string {
+    const mountPoint = this.mountPoints.get(key);
+    if (!mountPoint) throw new Error(`${this.node.path}: no share ${key}`);
+    return mountPoint;
+  }
+
+  /** `nfs.<internal domain>:/exports/<env>/<share>`, what a client mounts. */
+  mountSource(key: string): string {
+    return `${this.hostName}:${this.mountPointOf(key)}`;
+  }
+}
