@@ -10,16 +10,22 @@ import { instanceType, show } from './fields.ts';
 
 const SIZE = '(nano|micro|small|medium|large|xlarge|[1-9][0-9]?xlarge|metal)';
 
-function instanceClass(service: string, families: readonly string[], prefix: string, suffix: string, example: string) {
+function instanceClass(
+  service: 'RDS' | 'ElastiCache' | 'OpenSearch',
+  families: readonly string[],
+  prefix: string,
+  suffix: string,
+  example: string,
+) {
   const pattern = new RegExp(`^${prefix}([a-z0-9]+)\\.${SIZE}${suffix}$`);
   return z.string().superRefine((value, ctx) => {
     const match = pattern.exec(value);
     if (!match) {
-      ctx.addIssue({ code: 'custom', message: `${value} is not ${service} instance class such as ${example}` });
+      ctx.addIssue({ code: 'custom', message: `${value} is not an ${service} instance class such as ${example}` });
     } else if (!families.includes(match[1] as string)) {
       ctx.addIssue({
         code: 'custom',
-        message: `${value}: unknown ${service} instance family "${match[1]}" (known: ${families.join(', ')})`,
+        message: `${value}: ${service} has no instance family "${match[1]}" (known: ${families.join(', ')})`,
       });
     }
   });
@@ -61,9 +67,9 @@ export const OPENSEARCH_FAMILIES = [
   'r7i',
 ];
 
-const rdsInstanceClass = instanceClass('an RDS', RDS_FAMILIES, 'db\\.', '', 'db.r7g.large');
-const cacheNodeType = instanceClass('an ElastiCache', ELASTICACHE_FAMILIES, 'cache\\.', '', 'cache.r7g.large');
-const searchInstanceType = instanceClass('an OpenSearch', OPENSEARCH_FAMILIES, '', '\\.search', 'r7g.large.search');
+const rdsInstanceClass = instanceClass('RDS', RDS_FAMILIES, 'db\\.', '', 'db.r7g.large');
+const cacheNodeType = instanceClass('ElastiCache', ELASTICACHE_FAMILIES, 'cache\\.', '', 'cache.r7g.large');
+const searchInstanceType = instanceClass('OpenSearch', OPENSEARCH_FAMILIES, '', '\\.search', 'r7g.large.search');
 
 const gibibytes = (min: number, max: number) => z.number().int().min(min).max(max);
 

@@ -80,7 +80,7 @@ export class PlatformBackup extends Construct {
     );
     this.selection = this.plan.addSelection('Tagged', {
       resources: [backup.BackupResource.fromTag(BACKUP_TAG_KEY, BACKUP_TAG_VALUE)],
-      // The same role restores, so a restore needs no role of its own (docs/runbooks).
+      // The same role restores, so a restore needs no role of its own (docs/runbooks/restore-from-backup.md).
       allowRestores: true,
     });
 

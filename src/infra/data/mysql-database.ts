@@ -126,7 +126,7 @@ export class MysqlDatabase extends Construct {
       {
         id: 'AwsSolutions-SMG4',
         reason:
-          'Magento and the satellite apps read the database password from a file written at deploy (app/etc/env.php); an unattended rotation would cut every instance off until the next release. The password is rotated by a release (docs/runbooks).',
+          'Magento and the satellite apps read the database password from a file written at deploy (app/etc/env.php); an unattended rotation would cut every instance off until the next release. The password is rotated by a release (docs/runbooks/rotate-credentials.md).',
       },
       {
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',

@@ -101,7 +101,7 @@ export class RedisReplicationGroup extends Construct {
     acknowledge(this.authToken, {
       id: 'AwsSolutions-SMG4',
       reason:
-        "Magento reads the Redis AUTH token from app/etc/env.php, written at deploy; ElastiCache's token rotation needs the old and new tokens accepted together, which Magento cannot do unattended. Rotated by a release (docs/runbooks).",
+        "Magento reads the Redis AUTH token from app/etc/env.php, written at deploy; ElastiCache's token rotation needs the old and new tokens accepted together, which Magento cannot do unattended. Rotated by a release (docs/runbooks/rotate-credentials.md).",
     });
     acknowledge(
       this.replicationGroup,

@@ -142,7 +142,7 @@ export class SearchDomain extends Construct {
     acknowledge(this.masterUser, {
       id: 'AwsSolutions-SMG4',
       reason:
-        'Magento reads the OpenSearch credentials from its configuration, written at deploy; an unattended rotation would break catalog search until the next release. Rotated by a release (docs/runbooks).',
+        'Magento reads the OpenSearch credentials from its configuration, written at deploy; an unattended rotation would break catalog search until the next release. Rotated by a release (docs/runbooks/rotate-credentials.md).',
     });
     acknowledge(
       this.domain,
