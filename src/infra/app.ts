@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, type IPolicyValidationPlugin, Validations } from 'aws-cdk-lib';
 import type { Platform } from '../config/schema.ts';
 import { addComplianceGates } from './gates/index.ts';
 import { buildPlatform, type PlatformStacks } from './platform.ts';
@@ -26,6 +26,12 @@ export interface PlatformAppOptions {
    * @default true
    */
   readonly gates?: boolean;
+  /**
+   * Validation plugins that run before the gates' (the in-process synth starts cfn-lint
+   * this way, as soon as the templates are written).
+   * @default - none
+   */
+  readonly firstValidationPlugins?: readonly IPolicyValidationPlugin[];
 }
 
 /** The CDK app of the platform, its stacks built and its gates registered. */
@@ -38,6 +44,7 @@ export function createPlatformApp(options: PlatformAppOptions): { app: App; stac
     builtinCloudFormationValidation: gates,
   });
   const stacks = buildPlatform(app, options.platform);
+  if (options.firstValidationPlugins?.length) Validations.of(app).addPlugins(...options.firstValidationPlugins);
   if (gates) addComplianceGates(app);
   return { app, stacks };
 }
