@@ -112,6 +112,9 @@ export class MysqlDatabase extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     markForBackup(this.instance);
+    // The instance outlives its stack; so must the only copy of its master credentials. (The
+    // instance's `secret` is the attachment; the generated secret is its child `Secret`.)
+    (this.instance.node.findChild('Secret') as rds.DatabaseSecret).applyRemovalPolicy(RemovalPolicy.RETAIN);
     // The exports' log groups, created first so that they are encrypted and kept a year
     // (RDS would create them bare, and CDK's retention setting would add a Lambda).
     for (const type of LOG_EXPORTS) {
