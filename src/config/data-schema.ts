@@ -160,6 +160,13 @@ export const enginesSchema = z.strictObject({
 // File shares (documents 1 and 6.C), buckets (7.D), backups
 // ---------------------------------------------------------------------------
 
+/**
+ * The NFS server gives each environment a fixed block of volume slots (devices), so that
+ * appending a share or an environment never moves an existing volume's attachment.
+ */
+export const NFS_SLOTS_PER_ENVIRONMENT = 6;
+export const NFS_MAX_ENVIRONMENTS = 3;
+
 const shareName = z.string().regex(/^[a-z][a-z0-9-]{1,40}$/, {
   error: (issue) => `${show(issue.input)} is not a share name (lower-case letters, digits and dashes)`,
 });
@@ -180,6 +187,12 @@ export const fileServerSchema = z.discriminatedUnion('type', [
       .max(3600)
       .default(300)
       .describe('How long the server waits at boot for each volume to be attached. Default: 300.'),
+    replacing: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Step 1 of a deliberate replacement of the server (docs/runbooks/replace-nfs-server.md): detaches the volumes and lifts termination protection. Default: false.',
+      ),
   }),
   z.strictObject({
     /** Amazon EFS instead: one access point per share, mount targets in every private subnet. */

@@ -9,6 +9,8 @@ import {
   databasesSchema,
   enginesSchema,
   magentoMountSchema,
+  NFS_MAX_ENVIRONMENTS,
+  NFS_SLOTS_PER_ENVIRONMENT,
   redisSchema,
   searchSchema,
   storageSchema,
@@ -431,6 +433,33 @@ function checkDataTier(platform: PlatformShape, ctx: z.RefinementCtx): void {
       }
     }
   });
+
+  if (fileServer.type === 'nfs-server') {
+    if (shares.length > NFS_SLOTS_PER_ENVIRONMENT) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['storage', 'shares'],
+        message: `${shares.length} shares; the NFS server holds ${NFS_SLOTS_PER_ENVIRONMENT} per environment (use EFS for more)`,
+      });
+    }
+    if (environments.length > NFS_MAX_ENVIRONMENTS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['environments'],
+        message: `${environments.length} environments; the NFS server serves at most ${NFS_MAX_ENVIRONMENTS} (use EFS for more)`,
+      });
+    }
+  }
+  for (const environment of environments) {
+    const shadowed = shares.find((share) => `${environment}-${share.name}` === connectorShare.name);
+    if (shadowed) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['storage', 'connectorShare', 'name'],
+        message: `${connectorShare.name} is also the name of ${environment}'s share ${shadowed.name} on the server; choose another`,
+      });
+    }
+  }
 
   mounts.forEach((mount, i) => {
     if (!shares.some((share) => share.name === mount.share)) {

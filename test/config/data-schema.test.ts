@@ -166,4 +166,23 @@ describe('file shares and Magento mounts', () => {
       'storage.buckets.accessLogExpirationDays: PCI DSS 10.7 keeps audit logs for at least 365 days',
     ]);
   });
+
+  it('the NFS server refuses a seventh share: each environment has six volume slots', () => {
+    const input = sample();
+    for (const name of ['extra-a', 'extra-b', 'extra-c']) {
+      input.storage.shares.push({ name, sizeGiB: { prod: 1, preprod: 1 } });
+      input.magento.mounts.push({ path: `var/${name}`, share: name });
+    }
+    expect(problemsOf(input)).toEqual([
+      'storage.shares: 7 shares; the NFS server holds 6 per environment (use EFS for more)',
+    ]);
+  });
+
+  it("a connector share named like an environment's share on the server is refused", () => {
+    const input = sample();
+    input.storage.connectorShare.name = 'prod-client-media';
+    expect(problemsOf(input)).toEqual([
+      "storage.connectorShare.name: prod-client-media is also the name of prod's share client-media on the server; choose another",
+    ]);
+  });
 });

@@ -63,6 +63,7 @@ export class StorageStack extends PlatformStack {
             shares,
             exportCidrs: platform.network.privateSubnets.map((subnet) => subnet.cidr),
             volumeWaitSeconds: storage.fileServer.volumeWaitSeconds,
+            replacing: storage.fileServer.replacing,
             clients,
             internalZone: network.internalZone,
           })

@@ -1,6 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as efs from 'aws-cdk-lib/aws-efs';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { markForBackup } from '../backup/platform-backup.ts';
 import { type FileShare, type FileShareClient, type FileShares, WEB_USER } from './file-shares.ts';
@@ -48,6 +49,16 @@ export class EfsShares extends Construct implements FileShares {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     markForBackup(this.fileSystem);
+    // Clients mount with efs-utils and TLS; a mount without it is refused, not just discouraged.
+    this.fileSystem.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyWithoutTls',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['*'],
+        conditions: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
+    );
     this.accessPoints = new Map(
       props.shares.map((share) => [
         share.key,

@@ -1,4 +1,5 @@
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { NFS_MAX_ENVIRONMENTS, NFS_SLOTS_PER_ENVIRONMENT } from '../../config/data-schema.ts';
 import type { Platform } from '../../config/schema.ts';
 
 /**
@@ -13,7 +14,17 @@ export interface FileShare {
   readonly key: string;
   /** Volume size; EFS ignores it (it grows as needed). */
   readonly sizeGiB: number;
+  /**
+   * Where the share sits among the server's volumes, fixed for its lifetime: environment
+   * `e`'s share `s` (their positions in the config) takes slot `e * NFS_SLOTS_PER_ENVIRONMENT + s`,
+   * the connector's the last. Appending a share or an environment leaves every existing
+   * share's slot, and so its volume attachment, as it was.
+   */
+  readonly slot: number;
 }
+
+/** The connector's share takes the slot after every environment's block. */
+export const CONNECTOR_SLOT = NFS_SLOTS_PER_ENVIRONMENT * NFS_MAX_ENVIRONMENTS;
 
 /** A group admitted to the shares. */
 export interface FileShareClient {
@@ -35,13 +46,18 @@ export interface FileShares {
 /** Every share of the platform: each environment's Magento shares, then the connector's. */
 export function platformShares(platform: Platform): FileShare[] {
   return [
-    ...platform.environments.flatMap((environment) =>
-      platform.storage.shares.map((share) => ({
+    ...platform.environments.flatMap((environment, e) =>
+      platform.storage.shares.map((share, s) => ({
         key: `${environment.name}/${share.name}`,
         // EFS ignores the size; the schema requires it for every environment on the NFS server.
         sizeGiB: share.sizeGiB[environment.name] ?? 1,
+        slot: e * NFS_SLOTS_PER_ENVIRONMENT + s,
       })),
     ),
-    { key: platform.storage.connectorShare.name, sizeGiB: platform.storage.connectorShare.sizeGiB },
+    {
+      key: platform.storage.connectorShare.name,
+      sizeGiB: platform.storage.connectorShare.sizeGiB,
+      slot: CONNECTOR_SLOT,
+    },
   ];
 }

@@ -12,8 +12,12 @@ export const NFS_PORT = 2049;
 
 /** Where the server mounts and exports each share. */
 const EXPORTS_ROOT = '/exports';
-/** Device names for the data volumes: /dev/sdf to /dev/sdp (Nitro renames them, the script finds them by volume id). */
-const DEVICE_LETTERS = 'fghijklmnop';
+/**
+ * Device names for the data volumes, one per slot (file-shares.ts): /dev/sdf to /dev/sdx, all
+ * valid EBS names on HVM instances. Nitro renames them to /dev/nvme*; the script finds each
+ * volume by its id, so the name only has to be unique and never change.
+ */
+const DEVICE_LETTERS = 'fghijklmnopqrstuvwx';
 
 export interface NfsServerProps {
   readonly vpc: ec2.IVpc;
@@ -27,6 +31,13 @@ export interface NfsServerProps {
   /** Networks the shares are exported to (the private subnets). */
   readonly exportCidrs: readonly string[];
   readonly volumeWaitSeconds: number;
+  /**
+   * Step 1 of a deliberate replacement: the volumes are detached and termination protection
+   * is lifted, so that the next deploy (with the new AMI) can create the new server, attach
+   * the volumes to it and terminate the old one.
+   * @default false
+   */
+  readonly replacing?: boolean;
   /** Who may mount: the groups admitted on the NFS port. */
   readonly clients: readonly FileShareClient[];
   /** The private zone; the server is `nfs.<zone>` there. */
@@ -36,10 +47,11 @@ export interface NfsServerProps {
 /**
  * The document's NFS server (6.C): an instance that exports one EBS volume per share.
  * The volumes are resources of their own, retained and backed up, so the data outlives
- * the instance. The AMI is pinned and user-data changes do not replace the instance
- * (CloudFormation applies them with a stop and start, an interruption the runbook
- * schedules), so no routine deploy swaps the server; a deliberate replacement is
- * docs/runbooks/replace-nfs-server.md.
+ * the instance; each keeps its device (its slot) for life, so adding a share touches no
+ * existing attachment. The AMI is pinned and user-data changes do not replace the
+ * instance (CloudFormation applies them with a stop and start, an interruption the
+ * runbook schedules), so no routine deploy swaps the server; a deliberate replacement is
+ * two deploys, docs/runbooks/replace-nfs-server.md.
  */
 export class NfsServer extends Construct implements FileShares {
   readonly kind = 'nfs-server';
@@ -101,7 +113,8 @@ export class NfsServer extends Construct implements FileShares {
       role,
       requireImdsv2: true,
       detailedMonitoring: true,
-      disableApiTermination: true,
+      // Lifted in step 1 of a deliberate replacement, or CloudFormation could not terminate it.
+      disableApiTermination: !props.replacing,
       blockDevices: [
         {
           deviceName: '/dev/xvda',
@@ -124,13 +137,17 @@ export class NfsServer extends Construct implements FileShares {
     });
     Tags.of(this.instance).add('Name', this.hostName);
 
-    [...volumes.values()].forEach((volume, i) => {
-      new ec2.CfnVolumeAttachment(this, `Attachment-${[...volumes.keys()][i]?.replace('/', '-')}`, {
-        instanceId: this.instance.instanceId,
-        volumeId: volume.volumeId,
-        device: `/dev/sd${DEVICE_LETTERS[i]}`,
-      });
-    });
+    // Step 1 of a deliberate replacement detaches the volumes, so that the new instance can
+    // take them in step 2 (docs/runbooks/replace-nfs-server.md).
+    if (!props.replacing) {
+      for (const share of props.shares) {
+        new ec2.CfnVolumeAttachment(this, `Attachment-${share.key.replace('/', '-')}`, {
+          instanceId: this.instance.instanceId,
+          volumeId: (volumes.get(share.key) as ec2.Volume).volumeId,
+          device: `/dev/sd${DEVICE_LETTERS[share.slot]}`,
+        });
+      }
+    }
 
     new route53.ARecord(this, 'DnsRecord', {
       zone: props.internalZone,
