@@ -137,6 +137,17 @@ export const redisSchema = z.strictObject({
   replicasPerGroup: z.number().int().min(0).max(5),
 });
 
+/**
+ * How many AZs an OpenSearch domain of `dataNodes` spans: one node, one AZ; otherwise three
+ * when the nodes divide evenly over three and the platform has them, else two. OpenSearch
+ * needs the node count to be a multiple of the AZ count: undefined when no count fits.
+ */
+export function searchZones(dataNodes: number, availabilityZones: number): number | undefined {
+  if (dataNodes === 1) return 1;
+  if (dataNodes % 3 === 0 && availabilityZones >= 3) return 3;
+  return dataNodes % 2 === 0 ? 2 : undefined;
+}
+
 export const searchSchema = z.strictObject({
   instanceType: searchInstanceType,
   /** Data nodes; two or more are spread across AZs (zone awareness). */

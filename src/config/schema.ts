@@ -13,6 +13,7 @@ import {
   NFS_SLOTS_PER_ENVIRONMENT,
   redisSchema,
   searchSchema,
+  searchZones,
   storageSchema,
 } from './data-schema.ts';
 import {
@@ -486,6 +487,13 @@ function checkDataTier(platform: PlatformShape, ctx: z.RefinementCtx): void {
         code: 'custom',
         path: ['environments', i, 'redis', 'replicasPerGroup'],
         message: `${environment.redis.replicasPerGroup} replicas and a primary need ${environment.redis.replicasPerGroup + 1} AZs; the platform has ${azs}`,
+      });
+    }
+    if (searchZones(environment.search.dataNodes, azs) === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['environments', i, 'search', 'dataNodes'],
+        message: `${environment.search.dataNodes} data nodes cannot be spread evenly over two or three AZs; use 1, an even number, or a multiple of 3`,
       });
     }
     const { allocatedStorageGiB, maxAllocatedStorageGiB } = environment.database;

@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { searchZones } from '../../config/data-schema.ts';
 import type { EnvironmentConfig } from '../../config/schema.ts';
 import { encryptedLogGroup, StackKeys } from '../encryption.ts';
 import { acknowledge } from '../gates/index.ts';
@@ -41,10 +42,11 @@ export class SearchDomain extends Construct {
   constructor(scope: Construct, id: string, props: SearchDomainProps) {
     super(scope, id);
     const { config } = props;
-    // OpenSearch needs the data node count to be a multiple of the AZ count.
-    const zones = config.dataNodes === 1 ? 1 : config.dataNodes % 3 === 0 && props.privateSubnets.length >= 3 ? 3 : 2;
-    if (config.dataNodes % zones !== 0) {
-      throw new Error(`${this.node.path}: ${config.dataNodes} data nodes cannot be spread evenly over ${zones} AZs`);
+    const zones = searchZones(config.dataNodes, props.privateSubnets.length);
+    if (zones === undefined) {
+      throw new Error(
+        `${this.node.path}: ${config.dataNodes} data nodes cannot be spread evenly over two or three AZs`,
+      );
     }
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {

@@ -22,7 +22,6 @@ export interface EfsSharesProps {
  * in every private subnet, and TLS plus IAM-free NFS access from the admitted groups.
  */
 export class EfsShares extends Construct implements FileShares {
-  readonly kind = 'efs';
   readonly fileSystem: efs.FileSystem;
   readonly securityGroup: ec2.SecurityGroup;
   readonly accessPoints: ReadonlyMap<string, efs.AccessPoint>;

@@ -34,7 +34,6 @@ export interface FileShareClient {
 
 /** What the Magento and connector instances mount, whichever server holds the shares. */
 export interface FileShares {
-  readonly kind: Platform['storage']['fileServer']['type'];
   readonly securityGroup: ec2.ISecurityGroup;
   /**
    * What a client mounts for the share: `nfs.<internal domain>:/exports/<key>` for the NFS

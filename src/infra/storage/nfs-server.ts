@@ -54,7 +54,6 @@ export interface NfsServerProps {
  * two deploys, docs/runbooks/replace-nfs-server.md.
  */
 export class NfsServer extends Construct implements FileShares {
-  readonly kind = 'nfs-server';
   readonly instance: ec2.Instance;
   readonly securityGroup: ec2.SecurityGroup;
   readonly volumes: ReadonlyMap<string, ec2.Volume>;
