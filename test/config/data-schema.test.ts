@@ -1,23 +1,9 @@
 // The data and storage tier's configuration rules: each bad input is the sample with
 // one thing broken, and the message names the path and what is wrong.
 import { describe, expect, it } from 'vitest';
-import { platform } from '../../config/platform.ts';
-import { ConfigError, parsePlatform } from '../../src/config/load.ts';
+import { parsePlatform } from '../../src/config/load.ts';
 import type { PlatformInput } from '../../src/config/schema.ts';
-
-function sample(): PlatformInput {
-  return structuredClone(platform);
-}
-
-function problemsOf(input: unknown): readonly string[] {
-  try {
-    parsePlatform(input, 'test.json');
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected the configuration to be rejected, but it parsed');
-}
+import { problemsOf, sample } from './support.ts';
 
 function prod(input: PlatformInput) {
   const environment = input.environments[0];
@@ -90,6 +76,14 @@ describe('Redis and OpenSearch', () => {
     prod(input).redis.replicasPerGroup = 3;
     expect(problemsOf(input)).toEqual([
       'environments[0].redis.replicasPerGroup: 3 replicas and a primary need 4 AZs; the platform has 3',
+    ]);
+  });
+
+  it('an OpenSearch node count that no AZ count divides is refused', () => {
+    const input = sample();
+    prod(input).search.dataNodes = 5;
+    expect(problemsOf(input)).toEqual([
+      'environments[0].search.dataNodes: 5 data nodes cannot be spread evenly over two or three AZs; use 1, an even number, or a multiple of 3',
     ]);
   });
 

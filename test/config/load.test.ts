@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { platform } from '../../config/platform.ts';
 import { ConfigError, formatPath, loadPlatform, parsePlatform } from '../../src/config/load.ts';
+import { sample } from './support.ts';
 
 const SAMPLE_FILE = resolve(import.meta.dirname, '../../config/platform.ts');
 
@@ -84,7 +85,7 @@ describe('loadPlatform', () => {
 
   it('validates what it loads, naming the file and the problem', async () => {
     // GIVEN a JSON file with a subnet outside the VPC
-    const input = structuredClone(platform);
+    const input = sample();
     input.network.privateSubnets[1] = { az: 'eu-west-3b', cidr: '10.1.101.0/24' };
     const file = tempFile('bad.json', JSON.stringify(input));
     // WHEN it is loaded

@@ -4,23 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { platform } from '../../config/platform.ts';
 import { ConfigError, parsePlatform } from '../../src/config/load.ts';
-import type { PlatformInput } from '../../src/config/schema.ts';
-
-/** A deep copy of the sample that a test may break freely. */
-function sample(): PlatformInput {
-  return structuredClone(platform);
-}
-
-/** The problems parsePlatform reports for `input`; fails when it accepts it. */
-function problemsOf(input: unknown): readonly string[] {
-  try {
-    parsePlatform(input, 'test.json');
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected the configuration to be rejected, but it parsed');
-}
+import { problemsOf, sample } from './support.ts';
 
 /** `items[index]`, which the test knows is there. */
 function nth<T>(items: T[], index: number): T {

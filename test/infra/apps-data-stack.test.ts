@@ -5,55 +5,20 @@ import { SATELLITE_APPS } from '../../src/infra/network/consumer-security-groups
 import type { AppsDataStack } from '../../src/infra/stacks/apps-data-stack.ts';
 import type { NetworkStack } from '../../src/infra/stacks/network-stack.ts';
 import { samplePlatform } from '../support.ts';
-
-// biome-ignore lint/suspicious/noExplicitAny: template properties are untyped JSON
-type Properties = Record<string, any>;
-interface Resource {
-  Type: string;
-  Properties: Properties;
-  DeletionPolicy?: string;
-  UpdateReplacePolicy?: string;
-}
-type Resources = Record<string, Resource>;
-type Outputs = Record<string, { Value: unknown; Export?: { Name: string } }>;
-
-function ofType(resources: Resources, type: string): [string, Resource][] {
-  return Object.entries(resources).filter(([, resource]) => resource.Type === type);
-}
-
-function only(resources: Resources, type: string): [string, Resource] {
-  const found = ofType(resources, type);
-  expect(found, type).toHaveLength(1);
-  return found[0] as [string, Resource];
-}
-
-/** The logical ID a `{ Ref }` or `{ Fn::GetAtt }` points at. */
-function target(value: unknown): string {
-  const token = value as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
-  return token.Ref ?? token['Fn::GetAtt']?.[0] ?? `not a reference: ${JSON.stringify(value)}`;
-}
-
-/** What an `Fn::ImportValue` of the Network stack's export stands for in the Network stack's own template. */
-function exported(outputs: Outputs, value: unknown): unknown {
-  const name = (value as { 'Fn::ImportValue'?: string })['Fn::ImportValue'];
-  if (!name) return value;
-  const output = Object.values(outputs).find((candidate) => candidate.Export?.Name === name);
-  return output?.Value ?? `no Network export named ${name}`;
-}
-
-/**
- * `allowAllOutbound: false` renders this placeholder rule (ICMP type 252 code 86 to
- * 255.255.255.255/32): it matches no traffic, and keeps EC2 from adding its default allow-all.
- */
-const NO_EGRESS = [
-  {
-    CidrIp: '255.255.255.255/32',
-    Description: 'Disallow all traffic',
-    FromPort: 252,
-    IpProtocol: 'icmp',
-    ToPort: 86,
-  },
-];
+import {
+  exported,
+  NO_EGRESS,
+  type Outputs,
+  ofType,
+  only,
+  outputsOf,
+  parametersOf,
+  type Resource,
+  type Resources,
+  resourcesOf,
+  target,
+  typesOf,
+} from './template.ts';
 
 describe('AppsData stack', () => {
   let stack: AppsDataStack;
@@ -67,9 +32,9 @@ describe('AppsData stack', () => {
     const { stacks } = createPlatformApp({ platform: samplePlatform(), gates: false });
     stack = stacks.appsData;
     network = stacks.network;
-    outputs = (Template.fromStack(network).toJSON().Outputs ?? {}) as Outputs;
+    outputs = outputsOf(Template.fromStack(network));
     // WHEN
-    resources = Template.fromStack(stack).toJSON().Resources as Resources;
+    resources = resourcesOf(Template.fromStack(stack));
     [, instance] = only(resources, 'AWS::RDS::DBInstance');
   });
 
@@ -166,12 +131,7 @@ describe('AppsData stack', () => {
   });
 
   it('publishes the endpoint and the secret ARN under /storestack/apps/', () => {
-    const published = Object.fromEntries(
-      ofType(resources, 'AWS::SSM::Parameter').map(([, parameter]) => [
-        parameter.Properties.Name,
-        parameter.Properties.Value,
-      ]),
-    );
+    const published = Object.fromEntries(parametersOf(resources));
     expect(published).toEqual({
       '/storestack/apps/database/endpoint': stack.resolve(stack.database.instance.dbInstanceEndpointAddress),
       '/storestack/apps/database/secret-arn': stack.resolve(stack.database.secret.secretArn),
@@ -224,9 +184,6 @@ describe('AppsData stack', () => {
       KeysSecretsC2A8CD45: 'AWS::KMS::Key',
       KeysLogs7981C88C: 'AWS::KMS::Key',
     };
-    const actual = Object.fromEntries(
-      Object.keys(pinned).map((logicalId) => [logicalId, resources[logicalId]?.Type ?? 'missing']),
-    );
-    expect(actual).toEqual(pinned);
+    expect(typesOf(resources, Object.keys(pinned))).toEqual(pinned);
   });
 });

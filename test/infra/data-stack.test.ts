@@ -7,17 +7,20 @@ import type { PlatformStacks } from '../../src/infra/platform.ts';
 import type { DataStack } from '../../src/infra/stacks/data-stack.ts';
 import type { NetworkStack } from '../../src/infra/stacks/network-stack.ts';
 import { platformWith, samplePlatform } from '../support.ts';
-
-// biome-ignore lint/suspicious/noExplicitAny: template properties are untyped JSON
-type Properties = Record<string, any>;
-interface Resource {
-  Type: string;
-  Properties: Properties;
-  DeletionPolicy?: string;
-  UpdateReplacePolicy?: string;
-}
-type Resources = Record<string, Resource>;
-type Outputs = Record<string, { Value: unknown; Export?: { Name: string } }>;
+import {
+  exported,
+  NO_EGRESS,
+  type Outputs,
+  ofType,
+  only,
+  outputsOf,
+  type Properties,
+  parametersOf,
+  type Resources,
+  resourcesOf,
+  target,
+  typesOf,
+} from './template.ts';
 
 interface Synthesized {
   stacks: PlatformStacks;
@@ -29,7 +32,7 @@ interface Synthesized {
 function synth(platform: Platform): Synthesized {
   // Gates off: this file is about the templates; test/infra/gates.test.ts runs them.
   const { stacks } = createPlatformApp({ platform, gates: false });
-  const networkOutputs = (Template.fromStack(stacks.network).toJSON().Outputs ?? {}) as Outputs;
+  const networkOutputs = outputsOf(Template.fromStack(stacks.network));
   const cache = new Map<string, { stack: DataStack; template: Template; resources: Resources }>();
   const data = (env: string) => {
     let entry = cache.get(env);
@@ -37,7 +40,7 @@ function synth(platform: Platform): Synthesized {
       const stack = stacks.data.get(env);
       if (!stack) throw new Error(`no Data stack for ${env}`);
       const template = Template.fromStack(stack);
-      entry = { stack, template, resources: template.toJSON().Resources as Resources };
+      entry = { stack, template, resources: resourcesOf(template) };
       cache.set(env, entry);
     }
     return entry;
@@ -45,48 +48,10 @@ function synth(platform: Platform): Synthesized {
   return { stacks, network: stacks.network, networkOutputs, data };
 }
 
-function ofType(resources: Resources, type: string): [string, Resource][] {
-  return Object.entries(resources).filter(([, resource]) => resource.Type === type);
-}
-
-function only(resources: Resources, type: string): [string, Resource] {
-  const found = ofType(resources, type);
-  expect(found, type).toHaveLength(1);
-  return found[0] as [string, Resource];
-}
-
-/** The logical ID a `{ Ref }` or `{ Fn::GetAtt }` points at. */
-function target(value: unknown): string {
-  const token = value as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
-  return token.Ref ?? token['Fn::GetAtt']?.[0] ?? `not a reference: ${JSON.stringify(value)}`;
-}
-
-/** What an `Fn::ImportValue` of the Network stack's export stands for in the Network stack's own template. */
-function exported(outputs: Outputs, value: unknown): unknown {
-  const name = (value as { 'Fn::ImportValue'?: string })['Fn::ImportValue'];
-  if (!name) return value;
-  const output = Object.values(outputs).find((candidate) => candidate.Export?.Name === name);
-  return output?.Value ?? `no Network export named ${name}`;
-}
-
 /** A dynamic reference to a Secrets Manager secret, as CDK renders `secretValue`. */
 function secretsManagerReference(secretRef: unknown, jsonField = ''): unknown {
   return { 'Fn::Join': ['', ['{{resolve:secretsmanager:', secretRef, `:SecretString:${jsonField}::}}`]] };
 }
-
-/**
- * `allowAllOutbound: false` renders this placeholder rule (ICMP type 252 code 86 to
- * 255.255.255.255/32): it matches no traffic, and keeps EC2 from adding its default allow-all.
- */
-const NO_EGRESS = [
-  {
-    CidrIp: '255.255.255.255/32',
-    Description: 'Disallow all traffic',
-    FromPort: 252,
-    IpProtocol: 'icmp',
-    ToPort: 86,
-  },
-];
 
 /**
  * The rules of the security group `groupId` (a `{ Fn::GetAtt: [id, 'GroupId'] }`): inline
@@ -458,12 +423,7 @@ describe('Data stacks (sample configuration)', () => {
       // GIVEN
       const { stack, resources } = synthesized.data('prod');
       // WHEN
-      const published = Object.fromEntries(
-        ofType(resources, 'AWS::SSM::Parameter').map(([, parameter]) => [
-          parameter.Properties.Name,
-          parameter.Properties.Value,
-        ]),
-      );
+      const published = Object.fromEntries(parametersOf(resources));
       // THEN
       const r = (value: string) => stack.resolve(value);
       expect(published).toEqual({
@@ -583,10 +543,7 @@ describe('Data stacks (sample configuration)', () => {
         KeysSecretsC2A8CD45: 'AWS::KMS::Key',
         KeysLogs7981C88C: 'AWS::KMS::Key',
       };
-      const actual = Object.fromEntries(
-        Object.keys(pinned).map((logicalId) => [logicalId, resources[logicalId]?.Type ?? 'missing']),
-      );
-      expect(actual).toEqual(pinned);
+      expect(typesOf(resources, Object.keys(pinned))).toEqual(pinned);
     });
   });
 });

@@ -13,8 +13,7 @@ import type { RunProcess } from '../../src/infra/gates/cfn-lint.ts';
 import { acknowledge } from '../../src/infra/gates/index.ts';
 import { SUMMARY_FILE, type SynthReport, synthesizePlatform, validationFindings } from '../../src/infra/synth.ts';
 import { PROJECT_ROOT, samplePlatform } from '../support.ts';
-
-const ENV = { account: '123456789012', region: 'eu-west-3' };
+import { ENV } from './template.ts';
 
 function temporaryDirectory(): string {
   return mkdtempSync(join(tmpdir(), 'storestack-gates-'));

@@ -5,22 +5,13 @@ import type { Platform } from '../../src/config/schema.ts';
 import { createPlatformApp } from '../../src/infra/app.ts';
 import type { NetworkStack } from '../../src/infra/stacks/network-stack.ts';
 import { platformWith, samplePlatform } from '../support.ts';
-
-type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
+import { nameOf, ofType, type Resources, resourcesOf, target, typesOf } from './template.ts';
 
 function synthNetwork(platform: Platform): { stack: NetworkStack; template: Template; resources: Resources } {
   // Gates off: this file is about the template; test/infra/gates.test.ts runs them.
   const { stacks } = createPlatformApp({ platform, gates: false });
   const template = Template.fromStack(stacks.network);
-  return { stack: stacks.network, template, resources: template.toJSON().Resources as Resources };
-}
-
-function ofType(resources: Resources, type: string): [string, Resources[string]][] {
-  return Object.entries(resources).filter(([, resource]) => resource.Type === type);
-}
-
-function ref(value: unknown): string {
-  return (value as { Ref: string }).Ref;
+  return { stack: stacks.network, template, resources: resourcesOf(template) };
 }
 
 describe('Network stack', () => {
@@ -82,9 +73,9 @@ describe('Network stack', () => {
     const publicSubnetIds = stack.network.subnets('public').map((subnet) => stack.resolve(subnet.subnetId).Ref);
     for (const subnetId of publicSubnetIds) {
       const [, association] = ofType(resources, 'AWS::EC2::SubnetRouteTableAssociation').find(
-        ([, candidate]) => ref(candidate.Properties.SubnetId) === subnetId,
+        ([, candidate]) => target(candidate.Properties.SubnetId) === subnetId,
       ) ?? ['', undefined];
-      const routeTable = ref(association?.Properties.RouteTableId);
+      const routeTable = target(association?.Properties.RouteTableId);
       template.hasResourceProperties('AWS::EC2::Route', {
         RouteTableId: { Ref: routeTable },
         DestinationCidrBlock: '0.0.0.0/0',
@@ -99,7 +90,7 @@ describe('Network stack', () => {
     const azOfSubnet = new Map(
       ofType(resources, 'AWS::EC2::Subnet').map(([id, subnet]) => [id, subnet.Properties.AvailabilityZone]),
     );
-    const natAz = new Map(nats.map(([id, nat]) => [id, azOfSubnet.get(ref(nat.Properties.SubnetId))]));
+    const natAz = new Map(nats.map(([id, nat]) => [id, azOfSubnet.get(target(nat.Properties.SubnetId))]));
     expect(new Set(natAz.values())).toEqual(new Set(['eu-west-3a', 'eu-west-3b', 'eu-west-3c']));
 
     for (const subnet of stack.network.subnets('private')) {
@@ -107,11 +98,11 @@ describe('Network stack', () => {
       const routeTableId = stack.resolve(subnet.routeTable.routeTableId).Ref;
       const [, route] = ofType(resources, 'AWS::EC2::Route').find(
         ([, candidate]) =>
-          ref(candidate.Properties.RouteTableId) === routeTableId &&
+          target(candidate.Properties.RouteTableId) === routeTableId &&
           candidate.Properties.DestinationCidrBlock === '0.0.0.0/0',
       ) ?? ['', undefined];
       expect(route, `default route of ${subnetId}`).toBeDefined();
-      expect(natAz.get(ref(route?.Properties.NatGatewayId))).toBe(azOfSubnet.get(subnetId));
+      expect(natAz.get(target(route?.Properties.NatGatewayId))).toBe(azOfSubnet.get(subnetId));
     }
   });
 
@@ -125,13 +116,12 @@ describe('Network stack', () => {
       ofType(resources, 'AWS::EC2::CustomerGateway').map(([id, gateway]) => [id, gateway.Properties]),
     );
     const connections = ofType(resources, 'AWS::EC2::VPNConnection').map(([id, connection]) => {
-      const gateway = gateways.get(ref(connection.Properties.CustomerGatewayId));
-      const name = (connection.Properties.Tags as { Key: string; Value: string }[]).find((tag) => tag.Key === 'Name');
+      const gateway = gateways.get(target(connection.Properties.CustomerGatewayId));
       const routes = ofType(resources, 'AWS::EC2::VPNConnectionRoute')
-        .filter(([, route]) => ref(route.Properties.VpnConnectionId) === id)
+        .filter(([, route]) => target(route.Properties.VpnConnectionId) === id)
         .map(([, route]) => route.Properties.DestinationCidrBlock);
       return {
-        name: name?.Value,
+        name: nameOf(connection),
         ip: gateway?.IpAddress,
         asn: gateway?.BgpAsn,
         staticOnly: connection.Properties.StaticRoutesOnly,
@@ -237,10 +227,7 @@ describe('Network stack', () => {
       NetworkFlowLogGroup4F8CEEEF: 'AWS::Logs::LogGroup',
       NetworkFlowLogKeyF785E5F9: 'AWS::KMS::Key',
     };
-    const actual = Object.fromEntries(
-      Object.keys(pinned).map((logicalId) => [logicalId, resources[logicalId]?.Type ?? 'missing']),
-    );
-    expect(actual).toEqual(pinned);
+    expect(typesOf(resources, Object.keys(pinned))).toEqual(pinned);
   });
 
   it('retains the flow logs and their key when the stack is deleted', () => {

@@ -7,8 +7,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Platform, PlatformInput } from '../../src/config/schema.ts';
 import { createPlatformApp, readProjectContext } from '../../src/infra/app.ts';
 import { PROJECT_ROOT, platformWith, samplePlatform } from '../support.ts';
+import { ofType, type Resources } from './template.ts';
 
-type StorageTemplate = { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+type StorageTemplate = { Resources: Resources };
 
 function storageTemplate(platform: Platform): StorageTemplate {
   // The project's feature flags, as `cdk deploy` passes them; gates off (test/infra/gates.test.ts).
@@ -17,9 +18,7 @@ function storageTemplate(platform: Platform): StorageTemplate {
 }
 
 function logicalIdsOf(template: StorageTemplate, type: string): string[] {
-  return Object.entries(template.Resources)
-    .filter(([, resource]) => resource.Type === type)
-    .map(([logicalId]) => logicalId);
+  return ofType(template.Resources, type).map(([logicalId]) => logicalId);
 }
 
 /** Every resource the diff changes, with its impact. */

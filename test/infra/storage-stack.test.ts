@@ -6,15 +6,17 @@ import type { Platform } from '../../src/config/schema.ts';
 import { createPlatformApp, readProjectContext } from '../../src/infra/app.ts';
 import type { PlatformStacks } from '../../src/infra/platform.ts';
 import { PROJECT_ROOT, platformWith, samplePlatform } from '../support.ts';
-
-type Resource = {
-  Type: string;
-  Properties: Record<string, unknown>;
-  DeletionPolicy?: string;
-  UpdateReplacePolicy?: string;
-};
-type Resources = Record<string, Resource>;
-type Tag = { Key: string; Value: string };
+import {
+  nameOf,
+  ofType,
+  only,
+  parametersOf,
+  type Resource,
+  type Resources,
+  resourcesOf,
+  tagsOf,
+  typesOf,
+} from './template.ts';
 
 const BACKUP_TAG = { Key: 'storestack:backup', Value: 'daily' };
 const NFS_PORT = 2049;
@@ -52,27 +54,9 @@ function synthStorage(platform: Platform): Synthesized {
   return {
     stacks,
     template,
-    resources: template.toJSON().Resources as Resources,
-    network: Template.fromStack(stacks.network).toJSON().Resources as Resources,
+    resources: resourcesOf(template),
+    network: resourcesOf(Template.fromStack(stacks.network)),
   };
-}
-
-function ofType(resources: Resources, type: string): [string, Resource][] {
-  return Object.entries(resources).filter(([, resource]) => resource.Type === type);
-}
-
-function only(resources: Resources, type: string): [string, Resource] {
-  const found = ofType(resources, type);
-  expect(found, type).toHaveLength(1);
-  return found[0] as [string, Resource];
-}
-
-function tagsOf(resource: Resource, property = 'Tags'): Tag[] {
-  return (resource.Properties[property] as Tag[] | undefined) ?? [];
-}
-
-function nameOf(resource: Resource): string | undefined {
-  return tagsOf(resource).find((tag) => tag.Key === 'Name')?.Value;
 }
 
 /**
@@ -121,16 +105,6 @@ function userDataOf(instance: Resource): string {
       return `<Ref ${ref}>`;
     })
     .join(separator);
-}
-
-/** SSM parameters by name, with their values. */
-function parametersOf(resources: Resources): Map<string, unknown> {
-  return new Map(
-    ofType(resources, 'AWS::SSM::Parameter').map(([, parameter]) => [
-      parameter.Properties.Name as string,
-      parameter.Properties.Value,
-    ]),
-  );
 }
 
 describe('Storage stack', () => {
@@ -412,7 +386,7 @@ describe('Storage stack', () => {
       // The plan selects by tag across stacks: a database without it would silently have no backup.
       const dataStacks = [...sample.stacks.data.values(), sample.stacks.appsData];
       const databases = dataStacks.flatMap((stack) =>
-        ofType(Template.fromStack(stack).toJSON().Resources as Resources, 'AWS::RDS::DBInstance').map(
+        ofType(resourcesOf(Template.fromStack(stack)), 'AWS::RDS::DBInstance').map(
           ([logicalId, database]) => [`${stack.stackName}/${logicalId}`, database] as const,
         ),
       );
@@ -522,9 +496,6 @@ describe('Storage stack', () => {
       BackupKey570ED138: 'AWS::KMS::Key',
       BackupVaultADF21B19: 'AWS::Backup::BackupVault',
     };
-    const actual = Object.fromEntries(
-      Object.keys(pinned).map((logicalId) => [logicalId, sample.resources[logicalId]?.Type ?? 'missing']),
-    );
-    expect(actual).toEqual(pinned);
+    expect(typesOf(sample.resources, Object.keys(pinned))).toEqual(pinned);
   });
 });

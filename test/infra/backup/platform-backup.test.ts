@@ -1,24 +1,15 @@
-import { App, Size, Stack } from 'aws-cdk-lib';
+import { Size } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { describe, expect, it } from 'vitest';
-import { readProjectContext } from '../../../src/infra/app.ts';
 import { markForBackup, PlatformBackup, type PlatformBackupProps } from '../../../src/infra/backup/platform-backup.ts';
-import { PROJECT_ROOT } from '../../support.ts';
+import { newStack, retainedRotatingKey } from '../template.ts';
 
 const PROPS: PlatformBackupProps = {
   retentionDays: 14,
   scheduleCron: 'cron(30 3 * * ? *)',
   vaultName: 'acme-storestack',
 };
-
-function newStack(): Stack {
-  // The project's feature flags; no validation engine: this file is about the template.
-  const app = new App({ context: readProjectContext(PROJECT_ROOT), builtinCloudFormationValidation: false });
-  return new Stack(app, 'Storage', {
-    env: { account: '123456789012', region: 'eu-west-3' },
-  });
-}
 
 function synthBackup(props: PlatformBackupProps = PROPS): Template {
   const stack = newStack();
@@ -29,13 +20,7 @@ function synthBackup(props: PlatformBackupProps = PROPS): Template {
 describe('PlatformBackup', () => {
   it('keeps recovery points in a named vault encrypted with its own rotating key, both retained', () => {
     const template = synthBackup();
-    const [keyId] = Object.keys(template.findResources('AWS::KMS::Key'));
-    template.resourceCountIs('AWS::KMS::Key', 1);
-    template.hasResource('AWS::KMS::Key', {
-      Properties: { EnableKeyRotation: true },
-      DeletionPolicy: 'Retain',
-      UpdateReplacePolicy: 'Retain',
-    });
+    const keyId = retainedRotatingKey(template);
     template.hasResource('AWS::Backup::BackupVault', {
       Properties: { BackupVaultName: 'acme-storestack', EncryptionKeyArn: { 'Fn::GetAtt': [keyId, 'Arn'] } },
       DeletionPolicy: 'Retain',

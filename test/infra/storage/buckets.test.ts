@@ -14,17 +14,11 @@ import { ELB_LOG_DELIVERY_SERVICE, PlatformBuckets } from '../../../src/infra/st
 import { SecureBucket } from '../../../src/infra/storage/buckets/secure-bucket.ts';
 import { validationFindings } from '../../../src/infra/synth.ts';
 import { PROJECT_ROOT } from '../../support.ts';
+import { ENV, newStack, type Resource, type Resources, resourcesOf, retainedRotatingKey } from '../template.ts';
 
 type BucketsConfig = Platform['storage']['buckets'];
-type Resource = {
-  Type: string;
-  Properties: Record<string, unknown>;
-  DeletionPolicy?: string;
-  UpdateReplacePolicy?: string;
-};
 type Statement = { Effect: string; Principal: unknown; Action: unknown; Resource: unknown; Condition?: unknown };
 
-const ENV = { account: '123456789012', region: 'eu-west-3' };
 const DEFAULTS: BucketsConfig = { tempStorageExpirationDays: 30, accessLogExpirationDays: 365, terraformState: false };
 const ACME_BUCKETS = [
   'acme-s3-access-logs',
@@ -34,12 +28,6 @@ const ACME_BUCKETS = [
   'acme-temp-storage',
   'acme-release-artifacts',
 ];
-
-/** A stack with the project's feature flags (cdk.json) and no gates: the gates have a test of their own. */
-function newStack(env = ENV): Stack {
-  const app = new App({ context: readProjectContext(PROJECT_ROOT), builtinCloudFormationValidation: false });
-  return new Stack(app, 'Storage', { env });
-}
 
 function synthBuckets(options: { config?: Partial<BucketsConfig>; clientName?: string; region?: string } = {}) {
   const env = { ...ENV, region: options.region ?? ENV.region };
@@ -51,11 +39,11 @@ function synthBuckets(options: { config?: Partial<BucketsConfig>; clientName?: s
     config: { ...DEFAULTS, ...options.config },
   });
   const template = Template.fromStack(stack);
-  return { stack, buckets, template, resources: template.toJSON().Resources as Record<string, Resource> };
+  return { stack, buckets, template, resources: resourcesOf(template) };
 }
 
 /** Every bucket of the template by name, with its logical ID. */
-function bucketsByName(resources: Record<string, Resource>): Map<string, { id: string; bucket: Resource }> {
+function bucketsByName(resources: Resources): Map<string, { id: string; bucket: Resource }> {
   return new Map(
     Object.entries(resources)
       .filter(([, resource]) => resource.Type === 'AWS::S3::Bucket')
@@ -63,7 +51,7 @@ function bucketsByName(resources: Record<string, Resource>): Map<string, { id: s
   );
 }
 
-function policyStatements(resources: Record<string, Resource>, bucketId: string): Statement[] {
+function policyStatements(resources: Resources, bucketId: string): Statement[] {
   const policy = Object.values(resources).find(
     (resource) =>
       resource.Type === 'AWS::S3::BucketPolicy' && (resource.Properties.Bucket as { Ref: string }).Ref === bucketId,
@@ -77,7 +65,7 @@ function lifecycleRules(bucket: Resource): Record<string, unknown>[] {
 }
 
 describe('PlatformBuckets', () => {
-  let resources: Record<string, Resource>;
+  let resources: Resources;
   let template: Template;
   let byName: Map<string, { id: string; bucket: Resource }>;
 
@@ -113,13 +101,7 @@ describe('PlatformBuckets', () => {
   });
 
   it('encrypts every bucket with the platform key, except the load balancer logs with S3-managed keys', () => {
-    const [keyId] = Object.keys(template.findResources('AWS::KMS::Key'));
-    template.resourceCountIs('AWS::KMS::Key', 1);
-    template.hasResource('AWS::KMS::Key', {
-      Properties: { EnableKeyRotation: true },
-      DeletionPolicy: 'Retain',
-      UpdateReplacePolicy: 'Retain',
-    });
+    const keyId = retainedRotatingKey(template);
     for (const [name, { bucket }] of byName) {
       const expected =
         name === 'acme-magento-elb-logs'
@@ -268,17 +250,14 @@ describe('PlatformBuckets', () => {
 });
 
 describe('SecureBucket', () => {
+  /** The props of a valid bucket, which each test breaks in one way. */
+  const SCRATCH = { bucketName: 'acme-scratch', purpose: 'scratch files', versioned: false };
+
   it('refuses an expiry that is not a whole number of days, naming the prop and the bucket', () => {
     const stack = newStack();
-    expect(
-      () =>
-        new SecureBucket(stack, 'Scratch', {
-          bucketName: 'acme-scratch',
-          purpose: 'scratch files',
-          versioned: false,
-          expirationDays: 0,
-        }),
-    ).toThrow(/Storage\/Scratch \(scratch files\): expirationDays must be a whole number of days, at least 1; got 0/);
+    expect(() => new SecureBucket(stack, 'Scratch', { ...SCRATCH, expirationDays: 0 })).toThrow(
+      /Storage\/Scratch \(scratch files\): expirationDays must be a whole number of days, at least 1; got 0/,
+    );
   });
 
   it('refuses to log into a bucket where CDK would grant log delivery by ACL', () => {
@@ -286,12 +265,7 @@ describe('SecureBucket', () => {
     const logs = new s3.Bucket(stack, 'Logs');
     expect(
       () =>
-        new SecureBucket(stack, 'Scratch', {
-          bucketName: 'acme-scratch',
-          purpose: 'scratch files',
-          versioned: false,
-          serverAccessLogs: { bucket: logs, prefix: 'acme-scratch/' },
-        }),
+        new SecureBucket(stack, 'Scratch', { ...SCRATCH, serverAccessLogs: { bucket: logs, prefix: 'acme-scratch/' } }),
     ).toThrow(/need the feature flag @aws-cdk\/aws-s3:serverAccessLogsUseBucketPolicy/);
   });
 
@@ -300,12 +274,7 @@ describe('SecureBucket', () => {
     const logs = new s3.Bucket(stack, 'Logs');
     expect(
       () =>
-        new SecureBucket(stack, 'Scratch', {
-          bucketName: 'acme-scratch',
-          purpose: 'scratch files',
-          versioned: false,
-          serverAccessLogs: { bucket: logs, prefix: 'acme-scratch' },
-        }),
+        new SecureBucket(stack, 'Scratch', { ...SCRATCH, serverAccessLogs: { bucket: logs, prefix: 'acme-scratch' } }),
     ).toThrow(/serverAccessLogs.prefix must end with "\/"/);
   });
 });
