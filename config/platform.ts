@@ -50,6 +50,8 @@ export const platform = {
       magento: {
         frontend: { instanceType: 'c7i.xlarge', instances: 4 },
         backOffice: { instanceType: 'm7i.xlarge', instances: 1 },
+        // The store's names, and the origin CloudFront fetches media and statics from (7.C).
+        hostNames: ['client.url', 'www.client.url', 'origin.client.url'],
       },
       // r4.4xlarge (16 vCPU, 122 GiB) -> r7i.4xlarge (16 vCPU, 128 GiB), with a synchronous standby.
       // (RDS offers no r7g in eu-west-3: the synth's CloudFormation validation knows the region's classes.)
@@ -68,6 +70,7 @@ export const platform = {
       magento: {
         frontend: { instanceType: 't3.large', instances: 1 },
         backOffice: { instanceType: 't3.large', instances: 1 },
+        hostNames: ['preprod.client.url'],
       },
       // r4.large (2 vCPU, 15.25 GiB) -> r7i.large (2 vCPU, 16 GiB), single-AZ.
       database: { instanceClass: 'db.r7i.large', multiAz: false, allocatedStorageGiB: 100 },
@@ -75,6 +78,12 @@ export const platform = {
       search: { instanceType: 't3.medium.search', dataNodes: 1, volumeGiB: 20 },
     },
   ],
+  // Document 7.E: the imported *.client.url certificate (a wildcard covers one label, so the
+  // apex is listed as the certificate's other name).
+  certificate: {
+    arn: 'arn:aws:acm:eu-west-3:123456789012:certificate/0f1e2d3c-4b5a-4697-8877-665544332211',
+    coveredNames: ['*.client.url', 'client.url'],
+  },
   databases: {
     engineVersion: '8.4.7',
     maxAllowedPacketBytes: 268435456,

@@ -3,6 +3,7 @@
 // fields to each other live in the refinements at the bottom of each section.
 // Every field with a default says so in its description ("Default: ...").
 import { z } from 'zod';
+import { coveringName } from './certificate.ts';
 import { cidrContains, cidrsOverlap, type Ipv4Cidr } from './cidr.ts';
 import {
   databaseSchema,
@@ -242,6 +243,11 @@ const environmentSchema = z.strictObject({
     frontend: instanceGroupSchema,
     /** The back-office Beanstalk environment (document: one server). */
     backOffice: instanceGroupSchema,
+    /**
+     * The host names the environment's store answers (document 7.H: client.url, www.client.url;
+     * prod also the CDN's origin name, origin.client.url). Each must be covered by the certificate.
+     */
+    hostNames: z.array(dnsName).min(1),
     cryptKeySecretName: z
       .string()
       .min(1)
@@ -320,6 +326,20 @@ export const platformSchema = z
         .min(1),
     }),
     environments: environmentsSchema,
+    certificate: z.strictObject({
+      /** The imported certificate (document 7.E: *.client.url), in the platform's region, for the load balancers. */
+      arn: z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/, {
+        error: (issue) => `${show(issue.input)} is not an ACM certificate ARN`,
+      }),
+      /** The names the certificate covers (its subject and alternative names), e.g. *.client.url and client.url. */
+      coveredNames: z
+        .array(
+          z.string().regex(/^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
+            error: (issue) => `${show(issue.input)} is not a certificate name such as *.client.url`,
+          }),
+        )
+        .min(1),
+    }),
     databases: databasesSchema.extend({
       /** The database shared by the PIM, the custom connection application and the Mirakl connector. */
       apps: databaseSchema,
@@ -372,6 +392,7 @@ export const platformSchema = z
       }
     }
     checkDataTier(platform, ctx);
+    checkCertificateCoverage(platform, ctx);
     if (platform.domains.public === platform.domains.internal) {
       ctx.addIssue({
         code: 'custom',
@@ -380,6 +401,33 @@ export const platformSchema = z
       });
     }
   });
+
+/** Every host name storestack serves over HTTPS must be covered by the imported certificate. */
+function checkCertificateCoverage(
+  platform: Pick<z.output<typeof platformSchema>, 'aws' | 'environments' | 'certificate'>,
+  ctx: z.RefinementCtx,
+): void {
+  const covered = platform.certificate.coveredNames;
+  const region = platform.certificate.arn.split(':')[3];
+  if (region && region !== platform.aws.region) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['certificate', 'arn'],
+      message: `the certificate is in ${region}, not the platform's region ${platform.aws.region}: a load balancer takes a certificate of its own region`,
+    });
+  }
+  platform.environments.forEach((environment, i) => {
+    environment.magento.hostNames.forEach((host, j) => {
+      if (!coveringName(covered, host)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['environments', i, 'magento', 'hostNames', j],
+          message: `${host} is not covered by the certificate (certificate.coveredNames: ${covered.join(', ')}); a wildcard covers one label only`,
+        });
+      }
+    });
+  });
+}
 
 type PlatformShape = Pick<z.output<typeof platformSchema>, 'aws' | 'environments' | 'storage' | 'magento'>;
 
