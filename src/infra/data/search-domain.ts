@@ -81,9 +81,10 @@ export class SearchDomain extends Construct {
         secretStringTemplate: JSON.stringify({ username: 'magento' }),
         generateStringKey: 'password',
         passwordLength: 32,
-        // OpenSearch wants an upper-case letter, a lower-case one, a digit and a symbol.
+        // OpenSearch wants an upper-case letter, a lower-case one, a digit and a symbol; Magento
+        // puts the password unencoded into https://user:password@host, so no URL delimiter.
         requireEachIncludedType: true,
-        excludeCharacters: ' "\'\\/@`',
+        excludeCharacters: ` "'\\/@:#?%&+\``,
       },
       encryptionKey: StackKeys.of(this).secrets,
       removalPolicy: RemovalPolicy.RETAIN,

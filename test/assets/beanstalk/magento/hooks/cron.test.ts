@@ -1,0 +1,144 @@
+// Magento's cron on the back office: the wrapper's lock on the shared storage, run for real with
+// util-linux flock, and the postdeploy hook that installs it. bin/magento is reached through a
+// php stub that records each run and takes two seconds.
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CRON_WRAPPER_BUNDLE_PATH } from '../../../../../src/assets/beanstalk/magento/hooks/render.ts';
+import { renderedHook, Sandbox } from './fixtures.ts';
+
+const INSTALL_HOOK = '.platform/hooks/postdeploy/20-install-cron.sh';
+const SLOW_MAGENTO = `printf '%s\\n' "$*" >>"$STUB_STATE/magento-runs"; exec sleep 2`;
+
+describe('the cron wrapper', () => {
+  let sandbox: Sandbox;
+  let lockDir: string;
+  let magentoRoot: string;
+
+  beforeEach(() => {
+    sandbox = new Sandbox({ php: SLOW_MAGENTO });
+    lockDir = join(sandbox.mountsRoot, 'magento-client');
+    magentoRoot = join(sandbox.root, 'var/app/current');
+    sandbox.addMount(lockDir, 'nfs.internal-client.url:/exports/prod/magento-client', 'nfs4');
+  });
+
+  afterEach(() => {
+    sandbox.remove();
+  });
+
+  function run() {
+    return sandbox.run(renderedHook(CRON_WRAPPER_BUNDLE_PATH), {
+      STORESTACK_MAGENTO_ROOT: magentoRoot,
+      STORESTACK_CRON_LOCK: join(lockDir, '.cron.lock'),
+    });
+  }
+
+  function magentoRuns(): string[] {
+    return (sandbox.read(join(sandbox.root, 'state/magento-runs')) ?? '').split('\n').filter(Boolean);
+  }
+
+  it('locks on the share named by the rendered header (the client share by default)', () => {
+    expect(renderedHook(CRON_WRAPPER_BUNDLE_PATH)).toContain(
+      "MAGENTO_CRON_LOCK='/mnt/storestack/magento-client/.cron.lock'",
+    );
+    expect(renderedHook(CRON_WRAPPER_BUNDLE_PATH, { cronLockShare: 'magento-statics' })).toContain(
+      "MAGENTO_CRON_LOCK='/mnt/storestack/magento-statics/.cron.lock'",
+    );
+  });
+
+  it('runs bin/magento cron:run once when two instances start it at the same time; the other skips and exits 0', async () => {
+    const [first, second] = await Promise.all([run(), run()]);
+
+    expect(magentoRuns()).toEqual([`${magentoRoot}/bin/magento cron:run`]);
+    expect([first.status, second.status]).toEqual([0, 0]);
+    expect([first.stderr, second.stderr]).toEqual(['', '']);
+    const skipped = [first, second].filter((result) => result.stdout.includes('skipping this run'));
+    expect(skipped).toHaveLength(1);
+    expect(skipped[0]?.stdout).toBe(
+      `storestack-magento-cron: another instance holds ${join(lockDir, '.cron.lock')}: skipping this run\n`,
+    );
+  });
+
+  it('runs again once the previous run has released the lock', async () => {
+    await run();
+    await run();
+
+    expect(magentoRuns()).toHaveLength(2);
+  });
+
+  it('refuses to run when the share holding the lock is not mounted', async () => {
+    const unmounted = join(sandbox.mountsRoot, 'magento-statics');
+    mkdirSync(unmounted, { recursive: true });
+
+    const result = await sandbox.run(renderedHook(CRON_WRAPPER_BUNDLE_PATH), {
+      STORESTACK_MAGENTO_ROOT: magentoRoot,
+      STORESTACK_CRON_LOCK: join(unmounted, '.cron.lock'),
+    });
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`${unmounted} is not mounted`);
+    expect(magentoRuns()).toEqual([]);
+  });
+
+  it('skips every run while .cron.paused sits beside the lock', async () => {
+    writeFileSync(join(lockDir, '.cron.paused'), '');
+
+    const result = await run();
+
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('paused');
+    expect(magentoRuns()).toEqual([]);
+  });
+});
+
+describe('20-install-cron.sh', () => {
+  let sandbox: Sandbox;
+  let release: string;
+  let wrapper: string;
+  let cronFile: string;
+
+  beforeEach(() => {
+    sandbox = new Sandbox();
+    release = join(sandbox.root, 'var/app/current');
+    wrapper = join(sandbox.root, 'usr/local/bin/storestack-magento-cron');
+    cronFile = join(sandbox.root, 'etc/cron.d/storestack-magento');
+    sandbox.write(join(release, CRON_WRAPPER_BUNDLE_PATH), renderedHook(CRON_WRAPPER_BUNDLE_PATH), 0o755);
+  });
+
+  afterEach(() => {
+    sandbox.remove();
+  });
+
+  function run() {
+    return sandbox.run(renderedHook(INSTALL_HOOK), {
+      STORESTACK_RELEASE_DIR: release,
+      STORESTACK_CRON_WRAPPER: wrapper,
+      STORESTACK_CRON_FILE: cronFile,
+    });
+  }
+
+  it('installs the wrapper and a cron.d entry running it every minute as webapp', async () => {
+    const result = await run();
+
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(readFileSync(wrapper, 'utf8')).toBe(renderedHook(CRON_WRAPPER_BUNDLE_PATH));
+    expect(statSync(wrapper).mode & 0o777).toBe(0o755);
+    const lines = readFileSync(cronFile, 'utf8').split('\n');
+    expect(lines).toContain(`* * * * * webapp ${wrapper} 2>&1 | logger -t storestack-magento-cron`);
+    expect(statSync(cronFile).mode & 0o777).toBe(0o644);
+    expect(sandbox.callsOf('dnf')).toEqual(['dnf install -y -q cronie']);
+    expect(sandbox.callsOf('systemctl')).toEqual(['systemctl enable --now crond']);
+  });
+
+  it('rewrites nothing on the next deploy of the same wrapper', async () => {
+    await run();
+    const before = [statSync(wrapper).mtimeMs, statSync(cronFile).mtimeMs];
+
+    const result = await run();
+
+    expect(result.status).toBe(0);
+    expect([statSync(wrapper).mtimeMs, statSync(cronFile).mtimeMs]).toEqual(before);
+    expect(result.stdout).not.toContain('updated');
+  });
+});
