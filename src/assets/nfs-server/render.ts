@@ -2,9 +2,9 @@
 // the shares, followed by the static body in setup-nfs-server.sh. Free of aws-cdk-lib. A volume
 // id may still be a CDK token (`${Token[...]}`) here: it is only written out as text, and CDK
 // resolves it inside the user data string.
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+
 import { parseCidr } from '../../config/cidr.ts';
+import { readAssetFile } from '../asset-files.ts';
 
 export interface NfsShareVolume {
   /** Share name, `[a-z0-9-]+`, unique, e.g. `prod-client-media`. Used in logs and errors. */
@@ -26,7 +26,7 @@ export interface NfsServerUserDataProps {
 }
 
 const SCRIPT_NAME = 'setup-nfs-server.sh';
-const SCRIPT_IN_PROJECT = join('src', 'assets', 'nfs-server', SCRIPT_NAME);
+const SCRIPT_IN_PROJECT = `src/assets/nfs-server/${SCRIPT_NAME}`;
 
 const SHARE_NAME = /^[a-z0-9-]+$/;
 const VOLUME_ID = /^vol-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
@@ -41,22 +41,6 @@ function isToken(value: string): boolean {
 /** Single-quotes a value for bash. A CDK token inside stays as it is, for CDK to resolve. */
 function shellQuote(value: string): string {
   return `'${value.replaceAll("'", `'\\''`)}'`;
-}
-
-/**
- * The static body of the script. Under tsx and Vitest it sits beside this module. The CLI runs
- * an esbuild bundle from node_modules/.cache/storestack-cli, where import.meta points at the
- * bundle, so the project's copy is then found by walking up from there to the project root.
- */
-function scriptBodyPath(): string {
-  const beside = join(import.meta.dirname, SCRIPT_NAME);
-  if (existsSync(beside)) return beside;
-  for (let dir = import.meta.dirname; ; dir = dirname(dir)) {
-    const candidate = join(dir, SCRIPT_IN_PROJECT);
-    if (existsSync(candidate)) return candidate;
-    if (dirname(dir) === dir) break;
-  }
-  throw new Error(`${SCRIPT_NAME} not found beside ${import.meta.dirname} nor at ${SCRIPT_IN_PROJECT} above it`);
 }
 
 function validate(props: NfsServerUserDataProps): string[] {
@@ -166,6 +150,6 @@ export function renderNfsServerUserData(props: NfsServerUserDataProps): string {
   if (errors.length > 0) {
     throw new Error(`Invalid NFS server user data:\n  - ${errors.join('\n  - ')}`);
   }
-  const body = readFileSync(scriptBodyPath(), 'utf8').replace(/^#!.*\n/, '');
+  const body = readAssetFile(import.meta.dirname, SCRIPT_IN_PROJECT).replace(/^#!.*\n/, '');
   return `#!/bin/bash\n${configHeader(props)}${body}`;
 }

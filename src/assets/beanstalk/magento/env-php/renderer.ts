@@ -1,11 +1,10 @@
 // The PHP program that writes Magento's app/etc/env.php on the instance (render-env-php.php, a
 // real file so that `php -l` and the tests run it as it ships). This module hands its text to
 // the bundle renderer. Free of aws-cdk-lib.
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { assetFilePath, readAssetFile } from '../../../asset-files.ts';
 
 const RENDERER_NAME = 'render-env-php.php';
-const RENDERER_IN_PROJECT = join('src', 'assets', 'beanstalk', 'magento', 'env-php', RENDERER_NAME);
+const RENDERER_IN_PROJECT = `src/assets/beanstalk/magento/env-php/${RENDERER_NAME}`;
 
 /** Where the renderer sits in the release bundle; the prebuild hook 20-render-env-php.sh runs it from there. */
 export const ENV_PHP_RENDERER_BUNDLE_PATH = '.platform/storestack/render-env-php.php';
@@ -40,23 +39,12 @@ export const ENV_PHP_INPUTS = [
   'STORESTACK_INSTALL_DATE',
 ] as const;
 
-/**
- * The renderer's path. Under tsx and Vitest it sits beside this module. The CLI runs an esbuild
- * bundle from node_modules/.cache/storestack-cli, where import.meta points at the bundle, so the
- * project's copy is then found by walking up from there to the project root.
- */
+/** Where the renderer is: beside this module, or in the project (see assetFilePath). */
 export function envPhpRendererPath(): string {
-  const beside = join(import.meta.dirname, RENDERER_NAME);
-  if (existsSync(beside)) return beside;
-  for (let dir = import.meta.dirname; ; dir = dirname(dir)) {
-    const candidate = join(dir, RENDERER_IN_PROJECT);
-    if (existsSync(candidate)) return candidate;
-    if (dirname(dir) === dir) break;
-  }
-  throw new Error(`${RENDERER_NAME} not found beside ${import.meta.dirname} nor at ${RENDERER_IN_PROJECT} above it`);
+  return assetFilePath(import.meta.dirname, RENDERER_IN_PROJECT);
 }
 
 /** The renderer's text, as it goes into the bundle. */
 export function envPhpRendererSource(): string {
-  return readFileSync(envPhpRendererPath(), 'utf8');
+  return readAssetFile(import.meta.dirname, RENDERER_IN_PROJECT);
 }
