@@ -1,8 +1,13 @@
 #!/bin/bash
 # shellcheck disable=SC2154 # the MAGENTO_* settings come from the header render.ts writes.
 #
-# Beanstalk postdeploy hook 20, on the back office only: installs Magento's cron. The front end
-# runs no cron at all. render.ts writes a header:
+# Beanstalk postdeploy hook 20: Magento's cron on the back office, none on the front end. A
+# release is built once and the same bundle goes to both Beanstalk environments, so the role is
+# read at deploy time from the environment property STORESTACK_ROLE (get-config):
+#   backOffice  installs the wrapper and the cron.d entry
+#   frontend    removes them if a previous deploy left them, and installs nothing
+#   otherwise   fails the deploy, so a misconfigured environment is noticed
+# render.ts writes a header:
 #   MAGENTO_WEB_USER  the user cron runs as (webapp), as PHP does
 # The wrapper is copied out of the release to a fixed place, so that the cron entry never
 # points into a release that Beanstalk is replacing; it runs bin/magento of whichever release
@@ -16,6 +21,8 @@ readonly RELEASE_DIR="${STORESTACK_RELEASE_DIR:-/var/app/current}"
 readonly WRAPPER="${STORESTACK_CRON_WRAPPER:-/usr/local/bin/storestack-magento-cron}"
 readonly CRON_FILE="${STORESTACK_CRON_FILE:-/etc/cron.d/storestack-magento}"
 readonly WRAPPER_SOURCE="${RELEASE_DIR}/.platform/storestack/magento-cron.sh"
+readonly GET_CONFIG="${STORESTACK_GET_CONFIG:-/opt/elasticbeanstalk/bin/get-config}"
+readonly ROLE_PROPERTY='STORESTACK_ROLE'
 
 log() {
   printf 'storestack-cron: %s\n' "$*"
@@ -49,7 +56,25 @@ cron_entry() {
     "* * * * * ${MAGENTO_WEB_USER} ${WRAPPER} 2>&1 | logger -t storestack-magento-cron"
 }
 
-main() {
+# The Beanstalk environment property naming this environment's role; empty when unset.
+environment_role() {
+  [[ -x ${GET_CONFIG} ]] || fail "${GET_CONFIG} is missing: cannot read the environment property ${ROLE_PROPERTY}"
+  "${GET_CONFIG}" environment -k "${ROLE_PROPERTY}" 2>/dev/null || true
+}
+
+remove_cron() {
+  local file
+  # The entry first: cron must never run a wrapper that is gone.
+  for file in "${CRON_FILE}" "${WRAPPER}"; do
+    if [[ -e ${file} ]]; then
+      rm -f "${file}"
+      log "${file} removed"
+    fi
+  done
+  log "no Magento cron on the front end (${ROLE_PROPERTY}=frontend)"
+}
+
+install_cron() {
   [[ -f ${WRAPPER_SOURCE} ]] || fail "${WRAPPER_SOURCE} is missing from the release"
   # cron.d needs cronie; Amazon Linux 2023 does not always ship it.
   if ! rpm -q --quiet cronie; then
@@ -60,6 +85,17 @@ main() {
   install_file "${CRON_FILE}" 644 "$(cron_entry)"
   systemctl enable --now crond
   log "Magento cron runs every minute as ${MAGENTO_WEB_USER} (${CRON_FILE})"
+}
+
+main() {
+  local role
+  role="$(environment_role)"
+  case ${role} in
+  backOffice) install_cron ;;
+  frontend) remove_cron ;;
+  '') fail "the Beanstalk environment property ${ROLE_PROPERTY} is not set: set it to backOffice or frontend" ;;
+  *) fail "the Beanstalk environment property ${ROLE_PROPERTY} is '${role}': it must be backOffice or frontend" ;;
+  esac
 }
 
 main "$@"

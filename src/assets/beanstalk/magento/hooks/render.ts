@@ -5,9 +5,6 @@
 import { readAssetFile } from '../../../asset-files.ts';
 import { ENV_PHP_RENDERER_BUNDLE_PATH, envPhpRendererSource } from '../env-php/renderer.ts';
 
-/** Which of an environment's two Beanstalk environments the bundle is for. */
-export type MagentoRole = 'frontend' | 'backOffice';
-
 export interface MagentoMount {
   /** Path inside the release, e.g. `pub/media`, `pub/static`, `sitemap`, `client`. */
   readonly path: string;
@@ -33,8 +30,6 @@ export interface MagentoHooksProps {
   readonly cdnBaseUrls: { readonly static: string; readonly media: string };
   /** Each release gets its own cache entries (id_prefix from its RELEASE_ID). Not optional: old and new code share the cache during a rolling deploy. */
   readonly cachePrefixFromRelease: true;
-  /** The back office runs Magento's cron; the front end runs none. */
-  readonly role: MagentoRole;
   /**
    * Magento's admin path (env.php `backend/frontName`).
    * @default 'backend' - the path the shared load balancer sends to the back office (`/backend/*`)
@@ -58,7 +53,7 @@ export interface BundleFile {
 
 /** The Beanstalk PHP platform's web user. */
 export const MAGENTO_WEB_USER = 'webapp';
-/** Where the cron wrapper lands in the bundle; the back office's postdeploy hook installs it from there. */
+/** Where the cron wrapper lands in the bundle; the postdeploy hook installs it from there on the back office. */
 export const CRON_WRAPPER_BUNDLE_PATH = '.platform/storestack/magento-cron.sh';
 
 const DEFAULT_ADMIN_FRONT_NAME = 'backend';
@@ -160,22 +155,17 @@ function validate(props: MagentoHooksProps): string[] {
   if (props.cachePrefixFromRelease !== true) {
     errors.push('cachePrefixFromRelease must be true: old and new releases share the cache during a rolling deploy');
   }
-  if (props.role !== 'frontend' && props.role !== 'backOffice') {
-    errors.push(`role ${JSON.stringify(props.role)} must be frontend or backOffice`);
-  }
   const adminFrontName = props.adminFrontName ?? DEFAULT_ADMIN_FRONT_NAME;
   if (!ADMIN_FRONT_NAME.test(adminFrontName)) {
     errors.push(`adminFrontName ${JSON.stringify(adminFrontName)} must be letters, digits or "_"`);
   }
-  if (props.role === 'backOffice') {
-    const lockShare = cronLockShare(props);
-    if (lockShare === undefined) {
-      errors.push(
-        `cronLockShare is not set and no share is mounted at ${DEFAULT_CRON_LOCK_PATH}: name the share that holds the cron lock`,
-      );
-    } else if (!mounts.some((mount) => mount.share === lockShare)) {
-      errors.push(`cronLockShare ${lockShare} is not one of the mounted shares (${[...shares.keys()].join(', ')})`);
-    }
+  const lockShare = cronLockShare(props);
+  if (lockShare === undefined) {
+    errors.push(
+      `cronLockShare is not set and no share is mounted at ${DEFAULT_CRON_LOCK_PATH}: name the share that holds the cron lock`,
+    );
+  } else if (!mounts.some((mount) => mount.share === lockShare)) {
+    errors.push(`cronLockShare ${lockShare} is not one of the mounted shares (${[...shares.keys()].join(', ')})`);
   }
   return errors;
 }
@@ -235,10 +225,12 @@ function cronWrapper(props: MagentoHooksProps): string {
 }
 
 /**
- * The files the Magento bundle needs for one Beanstalk environment: the platform hooks that
- * mount the shares and link them into the release, write app/etc/env.php, set permissions and
- * warm the release up, plus (back office only) Magento's cron. Throws one error listing every
- * invalid prop.
+ * The files of the Magento release bundle: the platform hooks that mount the shares and link
+ * them into the release, write app/etc/env.php, set permissions and warm the release up, plus
+ * Magento's cron. A release is built once and the same bundle is deployed to the front end and
+ * the back office, so nothing here depends on the role: the cron hook reads the Beanstalk
+ * environment property STORESTACK_ROLE at deploy time and installs cron on the back office only.
+ * Throws one error listing every invalid prop.
  */
 export function renderMagentoHooks(props: MagentoHooksProps): BundleFile[] {
   const errors = validate(props);
@@ -246,22 +238,17 @@ export function renderMagentoHooks(props: MagentoHooksProps): BundleFile[] {
     throw new Error(`Invalid Magento hooks:\n  - ${errors.join('\n  - ')}`);
   }
   const executable = 0o755;
-  const files: BundleFile[] = [
+  return [
     { path: '.platform/hooks/prebuild/10-mount-shares.sh', content: mountShares(props), mode: executable },
     { path: '.platform/hooks/prebuild/20-render-env-php.sh', content: renderEnvPhp(props), mode: executable },
     { path: ENV_PHP_RENDERER_BUNDLE_PATH, content: envPhpRendererSource(), mode: 0o644 },
     { path: '.platform/hooks/predeploy/10-permissions.sh', content: permissions(props), mode: executable },
     { path: '.platform/hooks/postdeploy/10-warm-up.sh', content: script('warm-up.sh', []), mode: executable },
+    {
+      path: '.platform/hooks/postdeploy/20-install-cron.sh',
+      content: script('install-cron.sh', [assign('MAGENTO_WEB_USER', MAGENTO_WEB_USER)]),
+      mode: executable,
+    },
+    { path: CRON_WRAPPER_BUNDLE_PATH, content: cronWrapper(props), mode: executable },
   ];
-  if (props.role === 'backOffice') {
-    files.push(
-      {
-        path: '.platform/hooks/postdeploy/20-install-cron.sh',
-        content: script('install-cron.sh', [assign('MAGENTO_WEB_USER', MAGENTO_WEB_USER)]),
-        mode: executable,
-      },
-      { path: CRON_WRAPPER_BUNDLE_PATH, content: cronWrapper(props), mode: executable },
-    );
-  }
-  return files;
 }

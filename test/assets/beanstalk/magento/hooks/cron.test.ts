@@ -1,7 +1,8 @@
 // Magento's cron on the back office: the wrapper's lock on the shared storage, run for real with
-// util-linux flock, and the postdeploy hook that installs it. bin/magento is reached through a
+// util-linux flock, and the postdeploy hook that installs it where the Beanstalk environment
+// property STORESTACK_ROLE says backOffice (get-config stubbed). bin/magento is reached through a
 // php stub that records each run and takes two seconds.
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CRON_WRAPPER_BUNDLE_PATH } from '../../../../../src/assets/beanstalk/magento/hooks/render.ts';
@@ -109,16 +110,18 @@ describe('20-install-cron.sh', () => {
     sandbox.remove();
   });
 
-  function run() {
+  function run(role: string | null = 'backOffice') {
+    if (role !== null) sandbox.setEnvironmentProperty('STORESTACK_ROLE', role);
     return sandbox.run(renderedHook(INSTALL_HOOK), {
       STORESTACK_RELEASE_DIR: release,
       STORESTACK_CRON_WRAPPER: wrapper,
       STORESTACK_CRON_FILE: cronFile,
+      STORESTACK_GET_CONFIG: sandbox.stub('get-config'),
     });
   }
 
-  it('installs the wrapper and a cron.d entry running it every minute as webapp', async () => {
-    const result = await run();
+  it('on the back office, installs the wrapper and a cron.d entry running it every minute as webapp', async () => {
+    const result = await run('backOffice');
 
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
@@ -129,6 +132,7 @@ describe('20-install-cron.sh', () => {
     expect(statSync(cronFile).mode & 0o777).toBe(0o644);
     expect(sandbox.callsOf('dnf')).toEqual(['dnf install -y -q cronie']);
     expect(sandbox.callsOf('systemctl')).toEqual(['systemctl enable --now crond']);
+    expect(sandbox.callsOf('get-config')).toEqual(['get-config environment -k STORESTACK_ROLE']);
   });
 
   it('rewrites nothing on the next deploy of the same wrapper', async () => {
@@ -140,5 +144,53 @@ describe('20-install-cron.sh', () => {
     expect(result.status).toBe(0);
     expect([statSync(wrapper).mtimeMs, statSync(cronFile).mtimeMs]).toEqual(before);
     expect(result.stdout).not.toContain('updated');
+  });
+
+  it('on the front end, installs nothing and exits 0', async () => {
+    const result = await run('frontend');
+
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(existsSync(wrapper)).toBe(false);
+    expect(existsSync(cronFile)).toBe(false);
+    expect(sandbox.callsOf('dnf')).toEqual([]);
+    expect(sandbox.callsOf('rpm')).toEqual([]);
+    expect(sandbox.callsOf('systemctl')).toEqual([]);
+    expect(result.stdout).toContain('no Magento cron on the front end (STORESTACK_ROLE=frontend)');
+  });
+
+  it('on the front end, removes the cron entry and the wrapper a previous deploy installed', async () => {
+    await run('backOffice');
+    expect(existsSync(cronFile)).toBe(true);
+    sandbox.clearCalls();
+
+    const result = await run('frontend');
+
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(existsSync(cronFile)).toBe(false);
+    expect(existsSync(wrapper)).toBe(false);
+    expect(result.stdout).toContain(`${cronFile} removed`);
+    expect(result.stdout).toContain(`${wrapper} removed`);
+    expect(sandbox.callsOf('systemctl')).toEqual([]);
+  });
+
+  it('fails the deploy on an unknown role, naming STORESTACK_ROLE and the value, and installs nothing', async () => {
+    const result = await run('admin');
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(
+      "storestack-cron: ERROR: the Beanstalk environment property STORESTACK_ROLE is 'admin': it must be backOffice or frontend\n",
+    );
+    expect(existsSync(cronFile)).toBe(false);
+    expect(existsSync(wrapper)).toBe(false);
+  });
+
+  it('fails the deploy when STORESTACK_ROLE is not set', async () => {
+    const result = await run(null);
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('the Beanstalk environment property STORESTACK_ROLE is not set');
+    expect(existsSync(cronFile)).toBe(false);
   });
 });

@@ -39,7 +39,6 @@ export function sampleProps(change: Partial<MagentoHooksProps> = {}): MagentoHoo
     mountTimeoutSeconds: 300,
     cdnBaseUrls: { static: 'https://static.client.url/', media: 'https://media.client.url/' },
     cachePrefixFromRelease: true,
-    role: 'backOffice',
     ...change,
   };
 }
@@ -100,6 +99,7 @@ const BASH = required('bash');
 //   http/<url>                 the statuses curl answers, one per line, consumed in turn (default 200)
 //   body/<url>                 what curl --output writes
 //   installed                  packages, for rpm
+//   environment/<property>     what get-config answers for a Beanstalk environment property
 const LOG_CALL = `printf '%s\\n' "\${0##*/} $*" >>"$STUB_LOG"`;
 const KEY = (variable: string) => `"\${${variable}//[\\/:]/%}"`;
 const STUBS: Record<string, string> = {
@@ -169,6 +169,11 @@ if [[ -n $out && $out != /dev/null ]]; then cat "$body" >"$out" 2>/dev/null || :
   rpm: `
 [[ $1 == -q && $2 == --quiet ]] || exit 2
 grep -Fxq -- "$3" "$STUB_STATE/installed"`,
+  // Beanstalk's get-config: prints nothing for a property that is not set.
+  'get-config': `
+[[ $1 == environment && $2 == -k && $# == 3 ]] || { echo "stub get-config: unexpected arguments: $*" >&2; exit 2; }
+file="$STUB_STATE/environment/$3"
+[[ ! -f $file ]] || cat "$file"`,
   dnf: `
 [[ $1 == install ]] || exit 1
 printf '%s\\n' "\${@: -1}" >>"$STUB_STATE/installed"`,
@@ -219,7 +224,7 @@ export class Sandbox {
     this.fstab = join(this.root, 'etc', 'fstab');
     this.mountState = join(this.root, 'var', 'lib', 'storestack', 'mounts');
     for (const dir of [this.bin, this.release, join(this.root, 'etc')]) mkdirSync(dir, { recursive: true });
-    for (const dir of ['ssm', 'secrets', 'mount-fail', 'mount-hang', 'http', 'body']) {
+    for (const dir of ['ssm', 'secrets', 'mount-fail', 'mount-hang', 'http', 'body', 'environment']) {
       mkdirSync(join(this.state, dir), { recursive: true });
     }
     for (const file of ['mounted', 'installed']) writeFileSync(join(this.state, file), '');
@@ -287,6 +292,16 @@ export class Sandbox {
       statuses.map((s) => `${String(s).padStart(3, '0')}\n`).join(''),
     );
     if (body !== undefined) writeFileSync(join(this.state, 'body', Sandbox.key(url)), body);
+  }
+
+  /** A Beanstalk environment property, as get-config environment -k answers it. */
+  setEnvironmentProperty(name: string, value: string): void {
+    writeFileSync(join(this.state, 'environment', name), value);
+  }
+
+  /** The path of a stubbed command, for the hooks that call it by full path. */
+  stub(name: string): string {
+    return join(this.bin, name);
   }
 
   /** Marks a package as installed, for the rpm stub. */

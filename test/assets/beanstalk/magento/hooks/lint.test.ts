@@ -1,4 +1,4 @@
-// Every rendered hook and script, for both roles and both file systems, checked by the real
+// Every rendered hook and script, for both file systems, checked by the real
 // tools: bash -n and shellcheck; the env.php renderer by php -l.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,9 +15,8 @@ const BODIES = join(PROJECT_ROOT, 'src/assets/beanstalk/magento/hooks');
 const RENDERER = join(PROJECT_ROOT, 'src/assets/beanstalk/magento/env-php/render-env-php.php');
 
 const VARIANTS = [
-  ['back office, NFS server', sampleProps()],
-  ['front end, NFS server', sampleProps({ role: 'frontend' })],
-  ['back office, EFS', sampleProps({ fileSystem: 'efs' })],
+  ['NFS server', sampleProps()],
+  ['EFS', sampleProps({ fileSystem: 'efs' })],
 ] as const;
 
 // Every rendered shell script, named by variant and bundle path.
@@ -54,9 +53,9 @@ describe('the rendered Magento hooks, checked by the real tools', () => {
     return file;
   }
 
-  it('renders six scripts for the back office and four for the front end', () => {
-    expect(SCRIPTS.filter(([name]) => name.startsWith('back office, NFS'))).toHaveLength(6);
-    expect(SCRIPTS.filter(([name]) => name.startsWith('front end'))).toHaveLength(4);
+  it('renders six scripts for each file system', () => {
+    expect(SCRIPTS.filter(([name]) => name.startsWith('NFS server'))).toHaveLength(6);
+    expect(SCRIPTS.filter(([name]) => name.startsWith('EFS'))).toHaveLength(6);
   });
 
   it.each(SCRIPTS)('parses with bash -n: %s', (name, content) => {

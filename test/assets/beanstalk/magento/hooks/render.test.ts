@@ -22,7 +22,7 @@ function propsWith(change: (props: Mutable) => void): MagentoHooksProps {
 }
 
 describe('renderMagentoHooks', () => {
-  it('gives the back office the four deploy hooks, the env.php renderer and the cron', () => {
+  it('gives every bundle the deploy hooks, the env.php renderer and the cron, whatever environment it goes to', () => {
     const files = renderMagentoHooks(sampleProps());
 
     expect(files.map((file) => [file.path, file.mode.toString(8)])).toEqual([
@@ -36,17 +36,14 @@ describe('renderMagentoHooks', () => {
     ]);
   });
 
-  it('gives the front end no cron at all: no wrapper, no cron entry, no installing hook', () => {
-    const files = renderMagentoHooks(sampleProps({ role: 'frontend' }));
+  it('leaves the role to the deploy: the cron hook reads STORESTACK_ROLE, no prop chooses it', () => {
+    const hook = bundleFile(renderMagentoHooks(sampleProps()), '.platform/hooks/postdeploy/20-install-cron.sh');
 
-    expect(files.map((file) => file.path)).toEqual([
-      '.platform/hooks/prebuild/10-mount-shares.sh',
-      '.platform/hooks/prebuild/20-render-env-php.sh',
-      '.platform/storestack/render-env-php.php',
-      '.platform/hooks/predeploy/10-permissions.sh',
-      '.platform/hooks/postdeploy/10-warm-up.sh',
-    ]);
-    expect(files.map((file) => file.content).join('\n')).not.toMatch(/cron\.d|cron:run/);
+    expect(hook).toContain("ROLE_PROPERTY='STORESTACK_ROLE'");
+    expect(hook).toContain('/opt/elasticbeanstalk/bin/get-config');
+    expect(renderMagentoHooks({ ...sampleProps(), role: 'frontend' } as unknown as MagentoHooksProps)).toEqual(
+      renderMagentoHooks(sampleProps()),
+    );
   });
 
   it('ships the env.php renderer as it is in the project', () => {
@@ -226,7 +223,6 @@ describe('renderMagentoHooks', () => {
         /cdnBaseUrls\.media "https:\/\/media\.client\.url" must be an https:\/\/ URL ending with a slash/,
       ],
       ['a shared cache prefix', (p) => (p.cachePrefixFromRelease = false), /cachePrefixFromRelease must be true/],
-      ['an unknown role', (p) => (p.role = 'admin'), /role "admin" must be frontend or backOffice/],
       [
         'a bad admin path',
         (p) => (p.adminFrontName = 'back/end'),
@@ -244,12 +240,6 @@ describe('renderMagentoHooks', () => {
       ],
     ])('rejects %s, naming the prop', (_name, change, message) => {
       expect(() => renderMagentoHooks(propsWith(change))).toThrow(message);
-    });
-
-    it('lets a front end go without a cron lock share', () => {
-      const props = sampleProps({ role: 'frontend', mounts: [{ path: 'pub/media', share: 'client-media' }] });
-
-      expect(() => renderMagentoHooks(props)).not.toThrow();
     });
 
     it('lists every invalid prop in one error', () => {
