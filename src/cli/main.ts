@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { type CliCommand, CliError, type CommandContext } from './command.ts';
 import { ConfigCommand } from './commands/config.ts';
+import { RenderCommand } from './commands/render.ts';
 import { SynthCommand } from './commands/synth.ts';
 
 export interface MainOptions extends CommandContext {
@@ -15,7 +16,7 @@ export interface MainOptions extends CommandContext {
 
 /** Every command of the CLI, with its real collaborators. */
 export function defaultCommands(context: CommandContext): CliCommand[] {
-  return [new SynthCommand(context), new ConfigCommand(context)];
+  return [new SynthCommand(context), new ConfigCommand(context), new RenderCommand(context)];
 }
 
 /**

@@ -50,7 +50,11 @@ describe('storestack --help', () => {
       "import { createRequire } from 'node:module'; const r = createRequire(process.cwd() + '/');" +
         "process.on('exit', () => process.stderr.write(Object.keys(r.cache).some((f) => f.includes('aws-cdk-lib')) ? 'CDK-LOADED' : 'CDK-NOT-LOADED'));",
     )}`;
-    for (const args of [['--help'], ['config', 'check', 'config/platform.ts']]) {
+    for (const args of [
+      ['--help'],
+      ['config', 'check', 'config/platform.ts'],
+      ['render', 'bundle', 'magento', '--env', 'prod', '--out', mkdtempSync(join(tmpdir(), 'storestack-probe-'))],
+    ]) {
       const result = spawnSync(
         process.execPath,
         ['--import', probe, join(PROJECT_ROOT, 'bin/storestack.js'), ...args],
