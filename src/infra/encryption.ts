@@ -39,20 +39,29 @@ export class StackKeys extends Construct {
         enableKeyRotation: true,
         removalPolicy: RemovalPolicy.RETAIN,
       });
-      const { region, partition, account } = Stack.of(this);
-      this.logsKey.addToResourcePolicy(
-        new iam.PolicyStatement({
-          principals: [new iam.ServicePrincipal(`logs.${region}.amazonaws.com`)],
-          actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-          resources: ['*'],
-          conditions: {
-            ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${partition}:logs:${region}:${account}:log-group:*` },
-          },
-        }),
-      );
+      allowCloudWatchLogs(this.logsKey);
     }
     return this.logsKey;
   }
+}
+
+/**
+ * Lets CloudWatch Logs of the key's region use `key` for the account's log groups. The
+ * principal is the regional one (`logs.<region>.amazonaws.com`): with the global name,
+ * associating a log group with the key fails.
+ */
+export function allowCloudWatchLogs(key: kms.IKey): void {
+  const { region, partition, account } = Stack.of(key);
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal(`logs.${region}.amazonaws.com`)],
+      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      resources: ['*'],
+      conditions: {
+        ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${partition}:logs:${region}:${account}:log-group:*` },
+      },
+    }),
+  );
 }
 
 export interface EncryptedLogGroupProps {

@@ -158,6 +158,20 @@ describe('Network stack', () => {
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
   });
 
+  it("lets CloudWatch Logs of the region (not the global principal, which fails) use the flow logs' key", () => {
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: 'logs.eu-west-3.amazonaws.com' },
+            Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': Match.anyValue() } },
+          }),
+        ]),
+      },
+    });
+    expect(JSON.stringify(template.toJSON())).not.toContain('"logs.amazonaws.com"');
+  });
+
   it('writes flow logs through a managed policy, never an inline one', () => {
     template.resourceCountIs('AWS::IAM::Policy', 0);
     template.hasResourceProperties('AWS::IAM::ManagedPolicy', {

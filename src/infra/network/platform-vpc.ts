@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { Platform } from '../../config/schema.ts';
+import { allowCloudWatchLogs } from '../encryption.ts';
 import { acknowledge } from '../gates/index.ts';
 import { ConfiguredSubnetCidrs } from './configured-subnet-cidrs.ts';
 
@@ -54,7 +55,7 @@ export class PlatformVpc extends Construct {
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    key.grantEncryptDecrypt(new iam.ServicePrincipal('logs.amazonaws.com'));
+    allowCloudWatchLogs(key);
     this.flowLogGroup = new logs.LogGroup(this, 'FlowLogGroup', {
       retention: network.flowLogs.retentionDays as logs.RetentionDays,
       encryptionKey: key,
