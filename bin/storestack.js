@@ -7,6 +7,7 @@
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { cliBundleOptions } from './cli-bundle.js';
 
 const root = join(import.meta.dirname, '..');
 const cacheDir = join(root, 'node_modules', '.cache', 'storestack-cli');
@@ -34,20 +35,9 @@ function writeAtomically(file, contents) {
 async function buildBundle() {
   const { build } = await import('esbuild');
   const result = await build({
-    entryPoints: { run: join(root, 'src/cli/run.ts') },
-    outdir: cacheDir,
-    absWorkingDir: root,
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    outExtension: { '.js': '.mjs' },
-    chunkNames: 'chunk-[hash]',
+    ...cliBundleOptions({ root, outdir: cacheDir, entryPoints: { run: join(root, 'src/cli/run.ts') } }),
     metafile: true,
     write: false,
-    logLevel: 'error',
   });
   for (const file of result.outputFiles) {
     if (file.path !== entry) writeAtomically(file.path, file.contents);

@@ -1,10 +1,9 @@
 // Sample NFS server values, and a sandbox that runs the rendered user data with the system
 // commands stubbed on PATH. No real command reaches the system: PATH holds only the stubs and
 // a few file utilities, so a command missing from the stubs fails the run with "not found".
+
 import { spawn } from 'node:child_process';
 import {
-  accessSync,
-  constants,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -15,8 +14,9 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import type { NfsServerUserDataProps, NfsShareVolume } from '../../../src/assets/nfs-server/render.ts';
+import { BASH, required, stubScript } from '../stubbed-commands.ts';
 
 export const SAMPLE_CIDRS = ['10.0.101.0/24', '10.0.102.0/24', '10.0.103.0/24'];
 
@@ -48,32 +48,12 @@ export function sampleProps(root = ''): NfsServerUserDataProps {
   return { shares: sampleShares(root), exportCidrs: SAMPLE_CIDRS, waitTimeoutSeconds: 600, shareOwner: WEB_USER };
 }
 
-/** The first directory on PATH holding an executable `name`. */
-export function findOnPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {}
-  }
-  return undefined;
-}
-
-function required(name: string): string {
-  const path = findOnPath(name);
-  if (!path) throw new Error(`test setup: ${name} is not on PATH`);
-  return path;
-}
-
 // The real tools the script and the stubs may use. Everything else on PATH is a stub.
 const REAL_TOOLS = ['awk', 'cat', 'chmod', 'cp', 'grep', 'mkdir', 'mktemp', 'mv', 'readlink', 'rm', 'wc'];
-const BASH = required('bash');
 
 // Every stub appends "<name> <arguments>" to $STUB_LOG. State lives in $STUB_STATE:
 // filesystems ("<device> <type> <uuid>"; type gpt stands for a partition table), mounted
 // (mount points), installed (packages).
-const LOG_CALL = `printf '%s\\n' "\${0##*/} $*" >>"$STUB_LOG"`;
 const STUBS: Record<string, string> = {
   blkid: `
 [[ $1 == -p && $2 == -o && $3 == export && $# == 4 ]] || { echo "stub blkid: unexpected arguments: $*" >&2; exit 4; }
@@ -148,7 +128,7 @@ export class Sandbox {
     writeFileSync(this.log, '');
     writeFileSync(this.fstab, 'UUID=8a4c3f0e-1b2d-4e5f-9a8b-7c6d5e4f3a2b / xfs defaults,noatime 1 1\n');
     for (const [name, body] of Object.entries(STUBS)) {
-      writeFileSync(join(this.bin, name), `#!${BASH}\n${LOG_CALL}\n${body}\n`, { mode: 0o755 });
+      writeFileSync(join(this.bin, name), stubScript(body), { mode: 0o755 });
     }
     for (const tool of REAL_TOOLS) symlinkSync(required(tool), join(this.bin, tool));
   }

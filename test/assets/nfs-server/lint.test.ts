@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderNfsServerUserData } from '../../../src/assets/nfs-server/render.ts';
 import { PROJECT_ROOT } from '../../support.ts';
-import { findOnPath, sampleProps } from './fixtures.ts';
+import { findOnPath } from '../stubbed-commands.ts';
+import { sampleProps } from './fixtures.ts';
 
 const SCRIPT_SOURCE = join(PROJECT_ROOT, 'src/assets/nfs-server/setup-nfs-server.sh');
 

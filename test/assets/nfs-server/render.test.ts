@@ -6,6 +6,7 @@ import { Stack } from 'aws-cdk-lib';
 import { CfnVolume } from 'aws-cdk-lib/aws-ec2';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliBundleOptions } from '../../../bin/cli-bundle.js';
 import { type NfsServerUserDataProps, renderNfsServerUserData } from '../../../src/assets/nfs-server/render.ts';
 import { PROJECT_ROOT } from '../../support.ts';
 import { SAMPLE_CIDRS, sampleProps } from './fixtures.ts';
@@ -105,19 +106,7 @@ describe('renderNfsServerUserData', () => {
         entry,
         `export { renderNfsServerUserData } from ${JSON.stringify(join(PROJECT_ROOT, 'src/assets/nfs-server/render.ts'))};\n`,
       );
-      await build({
-        entryPoints: { run: entry },
-        outdir,
-        absWorkingDir: PROJECT_ROOT,
-        bundle: true,
-        splitting: true,
-        format: 'esm',
-        platform: 'node',
-        target: 'node20',
-        packages: 'external',
-        outExtension: { '.js': '.mjs' },
-        logLevel: 'error',
-      });
+      await build(cliBundleOptions({ root: PROJECT_ROOT, outdir, entryPoints: { run: entry } }));
       const bundled = (await import(pathToFileURL(join(outdir, 'run.mjs')).href)) as {
         renderNfsServerUserData: typeof renderNfsServerUserData;
       };

@@ -1,5 +1,5 @@
 // The real PHP CLI, which the env.php tests run. Missing, it fails those tests (never skips them).
-import { findOnPath } from '../../../nfs-server/fixtures.ts';
+import { findOnPath } from '../../../stubbed-commands.ts';
 
 /** The Debian package that provides `php` (CI installs it). */
 export const PHP_PACKAGE = 'php8.2-cli';

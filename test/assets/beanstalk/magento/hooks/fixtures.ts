@@ -1,6 +1,7 @@
 // Sample props for the Magento bundle hooks, and a sandbox that runs a rendered hook with the
 // system commands stubbed on PATH. No real system command is reachable: PATH holds only the
 // stubs and a few file utilities, so a command missing from the stubs fails with "not found".
+
 import { spawn } from 'node:child_process';
 import {
   existsSync,
@@ -19,7 +20,7 @@ import {
   type MagentoHooksProps,
   renderMagentoHooks,
 } from '../../../../../src/assets/beanstalk/magento/hooks/render.ts';
-import { findOnPath } from '../../../nfs-server/fixtures.ts';
+import { BASH, required, stubScript } from '../../../stubbed-commands.ts';
 
 export const SAMPLE_SHARES = ['client-media', 'magento-statics', 'magento-client', 'magento-sitemap'] as const;
 
@@ -63,12 +64,6 @@ export function renderedHook(path: string, change: Partial<MagentoHooksProps> = 
   return bundleFile(renderMagentoHooks(sampleProps(change)), path);
 }
 
-function required(name: string): string {
-  const path = findOnPath(name);
-  if (!path) throw new Error(`test setup: ${name} is not on PATH`);
-  return path;
-}
-
 // The real tools the hooks and the stubs may use. Everything else on PATH is a stub.
 const REAL_TOOLS = [
   'awk',
@@ -89,7 +84,6 @@ const REAL_TOOLS = [
   'timeout',
   'wc',
 ];
-const BASH = required('bash');
 
 // Every stub appends "<name> <arguments>" to $STUB_LOG. State lives in $STUB_STATE:
 //   ssm/<name>, secrets/<arn>  what aws returns ("/" and ":" replaced by "%")
@@ -100,7 +94,6 @@ const BASH = required('bash');
 //   body/<url>                 what curl --output writes
 //   installed                  packages, for rpm
 //   environment/<property>     what get-config answers for a Beanstalk environment property
-const LOG_CALL = `printf '%s\\n' "\${0##*/} $*" >>"$STUB_LOG"`;
 const KEY = (variable: string) => `"\${${variable}//[\\/:]/%}"`;
 const STUBS: Record<string, string> = {
   aws: `
@@ -234,7 +227,7 @@ export class Sandbox {
     if (options.php === 'real') stubs.php = `exec ${required('php')} "$@"`;
     else if (options.php !== undefined) stubs.php = options.php;
     for (const [name, body] of Object.entries(stubs)) {
-      writeFileSync(join(this.bin, name), `#!${BASH}\n${LOG_CALL}\n${body}\n`, { mode: 0o755 });
+      writeFileSync(join(this.bin, name), stubScript(body), { mode: 0o755 });
     }
     for (const tool of REAL_TOOLS) symlinkSync(required(tool), join(this.bin, tool));
   }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderMagentoHooks } from '../../../../../src/assets/beanstalk/magento/hooks/render.ts';
 import { PROJECT_ROOT } from '../../../../support.ts';
-import { findOnPath } from '../../../nfs-server/fixtures.ts';
+import { findOnPath } from '../../../stubbed-commands.ts';
 import { requirePhp } from '../env-php/php.ts';
 import { sampleProps } from './fixtures.ts';
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliBundleOptions } from '../../../../../bin/cli-bundle.js';
 import { envPhpRendererSource } from '../../../../../src/assets/beanstalk/magento/env-php/renderer.ts';
 import {
   type MagentoHooksProps,
@@ -117,19 +118,7 @@ describe('renderMagentoHooks', () => {
     it('renders the same files from the bundle', async () => {
       const entry = join(outdir, 'entry.ts');
       writeFileSync(entry, `export { renderMagentoHooks } from ${JSON.stringify(join(BODIES, 'render.ts'))};\n`);
-      await build({
-        entryPoints: { run: entry },
-        outdir,
-        absWorkingDir: PROJECT_ROOT,
-        bundle: true,
-        splitting: true,
-        format: 'esm',
-        platform: 'node',
-        target: 'node20',
-        packages: 'external',
-        outExtension: { '.js': '.mjs' },
-        logLevel: 'error',
-      });
+      await build(cliBundleOptions({ root: PROJECT_ROOT, outdir, entryPoints: { run: entry } }));
       const bundled = (await import(pathToFileURL(join(outdir, 'run.mjs')).href)) as {
         renderMagentoHooks: typeof renderMagentoHooks;
       };
