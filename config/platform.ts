@@ -71,6 +71,8 @@ export const platform = {
         frontend: { instanceType: 't3.large', instances: 1 },
         backOffice: { instanceType: 't3.large', instances: 1 },
         hostNames: ['preprod.client.url'],
+        // Pre-production's load balancer may be rebuilt at will.
+        loadBalancer: { deletionProtection: false },
       },
       // r4.large (2 vCPU, 15.25 GiB) -> r7i.large (2 vCPU, 16 GiB), single-AZ.
       database: { instanceClass: 'db.r7i.large', multiAz: false, allocatedStorageGiB: 100 },
@@ -113,6 +115,13 @@ export const platform = {
     backup: { retentionDays: 35, scheduleCron: 'cron(0 2 * * ? *)' },
   },
   magento: {
+    // Amazon Linux 2023 with PHP 8.3 (Magento 2.4.7+); `npm run refresh-platform` moves the pin.
+    solutionStackName: '64bit Amazon Linux 2023 v4.7.5 running PHP 8.3',
+    // Document 7.F: the load balancer's health check is Magento's health_check.php.
+    healthCheck: { path: '/pub/health_check.php', deregistrationDelaySeconds: 120 },
+    deployment: { timeoutSeconds: 1800 },
+    // The document's deploy job adjusts memory_limit ("Adjust RAM limitations").
+    php: { memoryLimit: '2G' },
     // Document 1: the NFS mounts of the Magento instances, relative to the release.
     mounts: [
       { path: 'pub/media', share: 'client-media' },

@@ -29,6 +29,7 @@ import {
   show,
   validCidr,
 } from './fields.ts';
+import { magentoTierSchema } from './magento-schema.ts';
 
 // ---------------------------------------------------------------------------
 // Network (document section G)
@@ -226,6 +227,12 @@ const networkSchema = z
 // Environments (document section 1: prod and preprod)
 // ---------------------------------------------------------------------------
 
+/**
+ * Store host names per environment: the back office's rule holds them all, plus `/backend/*` and
+ * the environment's CNAME (which Beanstalk adds), within an ALB rule's 5 condition values.
+ */
+export const MAX_STORE_HOST_NAMES = 3;
+
 const instanceGroupSchema = z.strictObject({
   instanceType,
   /** How many instances serve at once. */
@@ -247,7 +254,20 @@ const environmentSchema = z.strictObject({
      * The host names the environment's store answers (document 7.H: client.url, www.client.url;
      * prod also the CDN's origin name, origin.client.url). Each must be covered by the certificate.
      */
-    hostNames: z.array(dnsName).min(1),
+    hostNames: z
+      .array(dnsName)
+      .min(1)
+      .max(MAX_STORE_HOST_NAMES, {
+        error: `at most ${MAX_STORE_HOST_NAMES} names: the back office's /backend/* rule holds them, its path and the environment's CNAME Beanstalk adds, and an ALB rule holds 5 condition values`,
+      }),
+    loadBalancer: z
+      .strictObject({
+        deletionProtection: z
+          .boolean()
+          .default(true)
+          .describe("Refuse to delete the environment's load balancer until this is turned off. Default: true."),
+      })
+      .prefault({}),
     cryptKeySecretName: z
       .string()
       .min(1)
@@ -346,7 +366,7 @@ export const platformSchema = z
     }),
     engines: enginesSchema,
     storage: storageSchema,
-    magento: z.strictObject({
+    magento: magentoTierSchema.extend({
       /** The shares the Magento instances mount (document 1), each at a path inside the release. */
       mounts: z.array(magentoMountSchema).min(1),
     }),

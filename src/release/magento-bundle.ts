@@ -3,8 +3,13 @@
 // Pure: no AWS call, no aws-cdk-lib.
 
 import { renderMagentoHooks } from '../assets/beanstalk/magento/hooks/render.ts';
-import { DEFAULT_HEALTH_CHECK_PATH, renderMagentoNginx } from '../assets/beanstalk/magento/nginx/render.ts';
-import { DEFAULT_PHP_SETTINGS, renderUserIni, USER_INI_PATH } from '../assets/beanstalk/magento/php/render.ts';
+import { renderMagentoNginx } from '../assets/beanstalk/magento/nginx/render.ts';
+import {
+  PHP_EBEXTENSION_PATH,
+  renderPhpEbextension,
+  renderUserIni,
+  USER_INI_PATH,
+} from '../assets/beanstalk/magento/php/render.ts';
 import type { Platform } from '../config/schema.ts';
 
 /** Where the instances mount the shares, one directory per share. */
@@ -44,16 +49,18 @@ export function renderMagentoBundle(platform: Platform, environmentName: string)
     return mount.share;
   };
   const domain = platform.domains.public;
+  const php = platform.magento.php;
   const files: BundleFile[] = [
     ...renderMagentoNginx({
       staticsRoot: `${MOUNTS_ROOT}/${shareAt('pub/static')}`,
       mediaRoot: `${MOUNTS_ROOT}/${shareAt('pub/media')}`,
-      healthCheckPath: DEFAULT_HEALTH_CHECK_PATH,
+      healthCheckPath: platform.magento.healthCheck.path,
       phpFpmSocket: PHP_FPM_SOCKET,
       // nginx refuses a larger body before PHP sees it: the same limit as PHP's post_max_size.
-      clientMaxBodySize: DEFAULT_PHP_SETTINGS.postMaxSize.toLowerCase(),
+      clientMaxBodySize: php.postMaxSize.toLowerCase(),
     }).map((file) => ({ ...file, mode: 0o644 })),
-    { path: USER_INI_PATH, content: renderUserIni(DEFAULT_PHP_SETTINGS), mode: 0o644 },
+    { path: USER_INI_PATH, content: renderUserIni(php), mode: 0o644 },
+    { path: PHP_EBEXTENSION_PATH, content: renderPhpEbextension(php), mode: 0o644 },
     ...renderMagentoHooks({
       environment: environment.name,
       parameterPath: `/${platform.project}/${environment.name}`,

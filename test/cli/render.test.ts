@@ -18,12 +18,15 @@ describe('storestack render bundle magento', () => {
     const out = mkdtempSync(join(tmpdir(), 'storestack-bundle-'));
     const { code, stdout } = await cli(['render', 'bundle', 'magento', '--env', 'prod', '--out', out]);
     expect(code).toBe(0);
-    expect(stdout).toContain(`9 files of the magento bundle for prod written to ${out}`);
+    expect(stdout).toContain(`10 files of the magento bundle for prod written to ${out}`);
     expect(statSync(join(out, '.platform/hooks/prebuild/10-mount-shares.sh')).mode & 0o777).toBe(0o755);
     expect(readFileSync(join(out, '.platform/nginx/conf.d/elasticbeanstalk/php.conf'), 'utf8')).toContain(
       '/mnt/storestack/magento-statics',
     );
     expect(readFileSync(join(out, 'pub/.user.ini'), 'utf8')).toContain('memory_limit');
+    expect(readFileSync(join(out, '.ebextensions/10-storestack-php.config'), 'utf8')).toContain(
+      '/etc/php.d/99-storestack-magento.ini',
+    );
     // The environment's own parameters, and the CDN names of document 7.C.
     const mountHook = readFileSync(join(out, '.platform/hooks/prebuild/10-mount-shares.sh'), 'utf8');
     expect(mountHook).toContain('/storestack/prod');

@@ -1,14 +1,20 @@
 // Magento's PHP settings: the .user.ini, the Beanstalk phpini options and the system ini file.
 // (Beside the nginx tests: serve.test.ts also checks that php-fpm applies the rendered .user.ini.)
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_PHP_SETTINGS,
   PHPINI_NAMESPACE,
   type PhpSettings,
   phpSizeBytes,
+  renderPhpEbextension,
   renderPhpIniOptionSettings,
   renderSystemPhpIni,
   renderUserIni,
+  SYSTEM_PHP_INI_PATH,
 } from '../../../../../src/assets/beanstalk/magento/php/render.ts';
 
 function settings(overrides: Partial<Record<keyof PhpSettings, unknown>> = {}): PhpSettings {
@@ -112,6 +118,37 @@ describe('renderSystemPhpIni', () => {
     expect(values.get('opcache.max_accelerated_files')).toBe('60000');
     expect(values.get('opcache.save_comments')).toBe('1');
     expect(values.get('opcache.validate_timestamps')).toBe('1');
+  });
+});
+
+describe('renderPhpEbextension', () => {
+  it('writes the system ini file to php.d through an .ebextensions files entry', () => {
+    const document = JSON.parse(renderPhpEbextension(DEFAULT_PHP_SETTINGS));
+
+    expect(Object.keys(document)).toEqual(['files']);
+    expect(document.files[SYSTEM_PHP_INI_PATH]).toEqual({
+      mode: '000644',
+      owner: 'root',
+      group: 'root',
+      content: renderSystemPhpIni(DEFAULT_PHP_SETTINGS),
+    });
+  });
+
+  it('writes an ini file the real PHP reads', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'storestack-php-ini-'));
+    const ini = join(directory, '99-storestack-magento.ini');
+    const { content } = JSON.parse(renderPhpEbextension(settings({ realpathCacheSize: '12M' }))).files[
+      SYSTEM_PHP_INI_PATH
+    ];
+    writeFileSync(ini, content);
+    try {
+      const output = execFileSync('php', ['-n', '-c', ini, '-r', 'echo ini_get("realpath_cache_size");'], {
+        encoding: 'utf8',
+      });
+      expect(output).toBe('12M');
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 });
 
