@@ -1,6 +1,7 @@
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
 import type { Platform } from '../../config/schema.ts';
+import { EbsEncryptionByDefault } from '../account/ebs-encryption-by-default.ts';
 import { ConsumerSecurityGroups } from '../network/consumer-security-groups.ts';
 import { PlatformVpc } from '../network/platform-vpc.ts';
 import { SiteToSiteVpns } from '../network/site-to-site-vpns.ts';
@@ -19,6 +20,8 @@ export class NetworkStack extends PlatformStack {
   readonly vpns: SiteToSiteVpns;
   readonly internalZone: route53.PrivateHostedZone;
   readonly consumers: ConsumerSecurityGroups;
+  /** The account and region encrypt every new EBS volume: what Beanstalk's root volumes rely on. */
+  readonly ebsEncryption: EbsEncryptionByDefault;
 
   constructor(scope: Construct, props: NetworkStackProps) {
     const { platform } = props;
@@ -26,7 +29,8 @@ export class NetworkStack extends PlatformStack {
       platform,
       kind: 'Network',
       stateful: true,
-      description: 'storestack: VPC, subnets, NAT gateways, site-to-site VPNs, flow logs, internal DNS zone',
+      description:
+        'storestack: VPC, subnets, NAT gateways, site-to-site VPNs, flow logs, internal DNS zone, EBS encryption by default',
     });
     this.network = new PlatformVpc(this, 'Network', {
       network: platform.network,
@@ -47,5 +51,7 @@ export class NetworkStack extends PlatformStack {
       environments: platform.environments.map((environment) => environment.name),
       namePrefix: platform.client.name,
     });
+    // Account-wide, so in the stack every other one follows (the document's volumes are encrypted).
+    this.ebsEncryption = new EbsEncryptionByDefault(this, 'EbsEncryptionByDefault');
   }
 }
