@@ -5,6 +5,8 @@ import type { EnvironmentConfig, Platform } from '../config/schema.ts';
 /** Tag keys every stack (and so every taggable resource) carries. */
 export const TAG_PROJECT = 'project';
 export const TAG_ENVIRONMENT = 'environment';
+/** Resource types the stack tags skip (CloudFormation's schema for them has no Tags). */
+const UNTAGGABLE_TYPES = ['AWS::ElasticLoadBalancingV2::Listener'];
 /** Value of the environment tag on stacks shared by every environment. */
 export const SHARED_ENVIRONMENT = 'shared';
 
@@ -53,6 +55,9 @@ export class PlatformStack extends Stack {
     this.environmentName = tags[TAG_ENVIRONMENT];
     this.stateful = props.stateful;
     // ...and on every taggable resource in the template (explicitStackTags keeps them apart).
-    for (const [key, value] of Object.entries(tags)) Tags.of(this).add(key, value);
+    // Not on listeners: CloudFormation's published schema for them (what cfn-lint checks) has no Tags.
+    for (const [key, value] of Object.entries(tags)) {
+      Tags.of(this).add(key, value, { excludeResourceTypes: UNTAGGABLE_TYPES });
+    }
   }
 }

@@ -2,6 +2,8 @@ import type { App } from 'aws-cdk-lib';
 import type { Platform } from '../config/schema.ts';
 import { AppsDataStack } from './stacks/apps-data-stack.ts';
 import { DataStack } from './stacks/data-stack.ts';
+import { MagentoApplicationStack } from './stacks/magento-application-stack.ts';
+import { MagentoStack } from './stacks/magento-stack.ts';
 import { NetworkStack } from './stacks/network-stack.ts';
 import { StorageStack } from './stacks/storage-stack.ts';
 
@@ -12,6 +14,9 @@ export interface PlatformStacks {
   readonly appsData: AppsDataStack;
   /** Per environment name. */
   readonly data: ReadonlyMap<string, DataStack>;
+  readonly magentoApplication: MagentoApplicationStack;
+  /** Per environment name. */
+  readonly magento: ReadonlyMap<string, MagentoStack>;
 }
 
 /**
@@ -29,5 +34,19 @@ export function buildPlatform(app: App, platform: Platform): PlatformStacks {
     ]),
   );
   const appsData = new AppsDataStack(app, { platform, network });
-  return { network, storage, appsData, data };
+  const magentoApplication = new MagentoApplicationStack(app, { platform });
+  const magento = new Map(
+    platform.environments.map((environment) => [
+      environment.name,
+      new MagentoStack(app, {
+        platform,
+        environment,
+        network,
+        storage,
+        data: data.get(environment.name) as DataStack,
+        application: magentoApplication,
+      }),
+    ]),
+  );
+  return { network, storage, appsData, data, magentoApplication, magento };
 }

@@ -28,6 +28,7 @@ function environment(change: (props: BeanstalkEnvironmentProps) => BeanstalkEnvi
     vpc,
     instanceSubnets: vpc.privateSubnets,
     instanceType: 'm7i.xlarge',
+    rootVolumeGiB: 30,
     instances: 1,
     instanceProfileName: 'client-magento-prod',
     serviceRole: iam.Role.fromRoleName(stack, 'ServiceRole', 'aws-elasticbeanstalk-service-role'),
@@ -36,6 +37,7 @@ function environment(change: (props: BeanstalkEnvironmentProps) => BeanstalkEnvi
       type: 'shared',
       loadBalancerArn:
         'arn:aws:elasticloadbalancing:eu-west-3:123456789012:loadbalancer/app/client-prod/0123456789abcdef',
+      loadBalancerSecurityGroup: ec2.SecurityGroup.fromSecurityGroupId(stack, 'AlbSg', 'sg-0fedcba9876543210'),
       listenerPort: 443,
       rules: [{ name: 'backend', pathPatterns: ['/backend/*'], priority: 1 }],
     },
@@ -72,12 +74,20 @@ describe('BeanstalkEnvironment', () => {
     expect(option('aws:autoscaling:launchconfiguration', 'DisableDefaultEC2SecurityGroup')).toBe('true');
     expect(option('aws:autoscaling:launchconfiguration', 'SecurityGroups')).toBe('sg-0123456789abcdef0');
     expect(option('aws:autoscaling:launchconfiguration', 'RootVolumeType')).toBe('gp3');
+    expect(option('aws:autoscaling:launchconfiguration', 'RootVolumeSize')).toBe('30');
+  });
+
+  it('stays on the pinned platform: no managed platform updates', () => {
+    expect(environment()('aws:elasticbeanstalk:managedactions', 'ManagedActionsEnabled')).toBe('false');
   });
 
   it('joins the shared load balancer with its named rules on the HTTPS listener, health-checked on the path', () => {
     const option = environment();
     expect(option('aws:elasticbeanstalk:environment', 'LoadBalancerIsShared')).toBe('true');
-    expect(option('aws:elbv2:listener:443', 'Rules')).toBe('backend');
+    expect(option('aws:elbv2:listener:443', 'Rules')).toBe('default,backend');
+    // The load balancer's own group, so Beanstalk attaches none of its own.
+    expect(option('aws:elbv2:loadbalancer', 'SecurityGroups')).toBe('sg-0fedcba9876543210');
+    expect(option('aws:elbv2:loadbalancer', 'ManagedSecurityGroup')).toBe('sg-0fedcba9876543210');
     expect(option('aws:elbv2:listener:80', 'Rules')).toBeUndefined();
     expect(option('aws:elbv2:listenerrule:backend', 'PathPatterns')).toBe('/backend/*');
     expect(option('aws:elasticbeanstalk:environment:process:default', 'HealthCheckPath')).toBe('/pub/health_check.php');
@@ -98,9 +108,7 @@ describe('BeanstalkEnvironment', () => {
       environment((props) => ({
         ...props,
         loadBalancing: {
-          type: 'shared',
-          loadBalancerArn: 'arn:aws:elasticloadbalancing:eu-west-3:123456789012:loadbalancer/app/x/1',
-          listenerPort: 443,
+          ...shared(props),
           rules: [{ name: 'frontend', hostHeaders: ['a.x', 'b.x', 'c.x', 'd.x', 'e.x'], priority: 2 }],
         },
       })),
@@ -108,4 +116,18 @@ describe('BeanstalkEnvironment', () => {
       /listener rule frontend has 5 condition values; a rule holds 5 and Beanstalk adds the environment's CNAME, so at most 4/,
     );
   });
+
+  it.each(['default', 'Front-End', ''])('refuses the rule name %j', (name) => {
+    expect(() =>
+      environment((props) => ({
+        ...props,
+        loadBalancing: { ...shared(props), rules: [{ name, pathPatterns: ['/x/*'], priority: 1 }] },
+      })),
+    ).toThrow(/must be lower-case letters and digits, and not "default"/);
+  });
 });
+
+function shared(props: BeanstalkEnvironmentProps) {
+  if (props.loadBalancing.type !== 'shared') throw new Error('the test environment is on a shared load balancer');
+  return props.loadBalancing;
+}

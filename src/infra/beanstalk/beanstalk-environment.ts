@@ -32,9 +32,14 @@ export type BeanstalkLoadBalancing =
        */
       readonly type: 'shared';
       readonly loadBalancerArn: string;
+      /** The load balancer's own group; without it, Beanstalk would attach a group of its own. */
+      readonly loadBalancerSecurityGroup: ec2.ISecurityGroup;
       /** The HTTPS listener's port; rules go there only. */
       readonly listenerPort: number;
-      /** Listener rules by name, each sending to the environment's default process. */
+      /**
+       * Listener rules by name, each sending to the environment's default process; Beanstalk's
+       * own `default` rule (the environment's CNAME) is listed before them.
+       */
       readonly rules: readonly {
         readonly name: string;
         readonly pathPatterns?: readonly string[];
@@ -58,6 +63,8 @@ export interface BeanstalkEnvironmentProps {
   /** Private subnets for the instances. */
   readonly instanceSubnets: readonly ec2.ISubnet[];
   readonly instanceType: string;
+  /** The root volume (gp3, encrypted by the account's EBS default). */
+  readonly rootVolumeGiB: number;
   /** Instances in service; the group never shrinks below it, not even during a deploy. */
   readonly instances: number;
   readonly instanceProfileName: string;
@@ -106,10 +113,13 @@ export class BeanstalkEnvironment extends Construct {
       DisableDefaultEC2SecurityGroup: true,
       DisableIMDSv1: true,
       RootVolumeType: 'gp3',
+      RootVolumeSize: props.rootVolumeGiB,
     });
     options.set('aws:ec2:instances', 'InstanceTypes', props.instanceType);
     options.setAll('aws:autoscaling:asg', { MinSize: props.instances, MaxSize: props.instances });
     options.set('aws:elasticbeanstalk:environment', 'ServiceRole', props.serviceRole.roleArn);
+    // The platform version is pinned in config; managed updates would move it behind the pin's back.
+    options.set('aws:elasticbeanstalk:managedactions', 'ManagedActionsEnabled', false);
 
     // Deployments: one instance at a time, on an extra instance first, so capacity never drops.
     options.setAll('aws:elasticbeanstalk:command', {
@@ -139,6 +149,8 @@ export class BeanstalkEnvironment extends Construct {
         Rules: { Environment: { Application: { ApplicationRequests4xx: { Enabled: false } } } },
       }),
     });
+    // Rotated instance logs also go to Beanstalk's bucket, beside the CloudWatch streams.
+    options.set('aws:elasticbeanstalk:hostmanager', 'LogPublicationControl', true);
     options.setAll('aws:elasticbeanstalk:cloudwatch:logs', {
       StreamLogs: true,
       RetentionInDays: props.logRetentionDays,
@@ -166,7 +178,7 @@ export class BeanstalkEnvironment extends Construct {
       tier: { name: 'WebServer', type: 'Standard' },
       optionSettings: options.toCloudFormation(),
     });
-    this.environment.addDependency(props.application.application);
+    this.node.addDependency(props.application);
   }
 
   private configureLoadBalancing(options: OptionSettings, props: BeanstalkEnvironmentProps): void {
@@ -180,7 +192,11 @@ export class BeanstalkEnvironment extends Construct {
       LoadBalancerType: 'application',
       LoadBalancerIsShared: true,
     });
-    options.set('aws:elbv2:loadbalancer', 'SharedLoadBalancer', balancing.loadBalancerArn);
+    options.setAll('aws:elbv2:loadbalancer', {
+      SharedLoadBalancer: balancing.loadBalancerArn,
+      SecurityGroups: balancing.loadBalancerSecurityGroup.securityGroupId,
+      ManagedSecurityGroup: balancing.loadBalancerSecurityGroup.securityGroupId,
+    });
     options.setAll('aws:elasticbeanstalk:environment:process:default', {
       Port: 80,
       Protocol: 'HTTP',
@@ -191,9 +207,14 @@ export class BeanstalkEnvironment extends Construct {
     options.set(
       `aws:elbv2:listener:${balancing.listenerPort}`,
       'Rules',
-      balancing.rules.map((rule) => rule.name).join(','),
+      ['default', ...balancing.rules.map((rule) => rule.name)].join(','),
     );
     for (const rule of balancing.rules) {
+      if (rule.name === 'default' || !/^[a-z][a-z0-9]*$/.test(rule.name)) {
+        throw new Error(
+          `${this.node.path}: listener rule name ${JSON.stringify(rule.name)} must be lower-case letters and digits, and not "default" (Beanstalk's own rule)`,
+        );
+      }
       const values = (rule.pathPatterns?.length ?? 0) + (rule.hostHeaders?.length ?? 0);
       if (values === 0) {
         throw new Error(`${this.node.path}: listener rule ${rule.name} has no path pattern nor host header`);

@@ -1,4 +1,4 @@
-import { Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
 /** A validation finding accepted on purpose, with the reason a reviewer can check. */
@@ -24,4 +24,29 @@ export function acknowledge(scope: IConstruct, ...acknowledgements: Acknowledgem
     }
   }
   Validations.of(scope).acknowledge(...acknowledgements);
+}
+
+/**
+ * Acknowledges AwsSolutions-IAM5 for each wildcard resource of `resources` (the ones with a `*`),
+ * with one reason. cdk-nag reports one finding per wildcard resource, named after the resource,
+ * so each is acknowledged by name: a new wildcard added later is still reported. The resources
+ * must resolve to literal strings, as in the template, or the names would not match.
+ */
+export function acknowledgeWildcardResources(scope: IConstruct, resources: readonly string[], reason: string): void {
+  // As the template will have them: a known region's partition resolves to its name.
+  const resolved = resources.map((resource) => Stack.of(scope).resolve(resource) as unknown);
+  const unresolved = resolved.filter(
+    (resource) => typeof resource !== 'string' && JSON.stringify(resource).includes('*'),
+  );
+  if (unresolved.length > 0) {
+    throw new Error(
+      `${scope.node.path}: wildcard resources must be literal to be acknowledged by name, got ${unresolved.map((resource) => JSON.stringify(resource)).join(', ')}`,
+    );
+  }
+  const wildcards = [
+    ...new Set(
+      resolved.filter((resource): resource is string => typeof resource === 'string' && resource.includes('*')),
+    ),
+  ];
+  acknowledge(scope, ...wildcards.map((resource) => ({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason })));
 }

@@ -70,6 +70,22 @@ export class EfsShares extends Construct implements FileShares {
     );
   }
 
+  clientStatements(keys: readonly string[]): iam.PolicyStatement[] {
+    const accessPoints = keys.map((key) => {
+      const accessPoint = this.accessPoints.get(key);
+      if (!accessPoint) throw new Error(`${this.node.path}: no share ${key}`);
+      return accessPoint.accessPointArn;
+    });
+    return [
+      new iam.PolicyStatement({
+        sid: 'MountSharesThroughAccessPoints',
+        actions: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+        resources: [this.fileSystem.fileSystemArn],
+        conditions: { StringEquals: { 'elasticfilesystem:AccessPointArn': accessPoints } },
+      }),
+    ];
+  }
+
   mountSource(key: string): string {
     const accessPoint = this.accessPoints.get(key);
     if (!accessPoint) throw new Error(`${this.node.path}: no share ${key}`);

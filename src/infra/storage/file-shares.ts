@@ -1,4 +1,5 @@
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import { NFS_MAX_ENVIRONMENTS, NFS_SLOTS_PER_ENVIRONMENT } from '../../config/data-schema.ts';
 import type { Platform } from '../../config/schema.ts';
 
@@ -40,6 +41,12 @@ export interface FileShares {
    * server, `<file system id>:<access point id>` for EFS (mounted with efs-utils and TLS).
    */
   mountSource(key: string): string;
+  /**
+   * What a client's instance role needs to mount the shares of `keys`, beyond the network: EFS
+   * mounts with IAM (ClientMount and ClientWrite through the shares' access points); the NFS
+   * server needs nothing.
+   */
+  clientStatements(keys: readonly string[]): iam.PolicyStatement[];
 }
 
 /** Every share of the platform: each environment's Magento shares, then the connector's. */

@@ -181,6 +181,11 @@ export class NfsServer extends Construct implements FileShares {
     return mountPoint;
   }
 
+  /** The NFS server admits clients by security group and export CIDR: no IAM. */
+  clientStatements(): iam.PolicyStatement[] {
+    return [];
+  }
+
   /** `nfs.<internal domain>:/exports/<env>/<share>`, what a client mounts. */
   mountSource(key: string): string {
     return `${this.hostName}:${this.mountPointOf(key)}`;

@@ -76,6 +76,11 @@ function requireWholeDays(value: number | undefined, prop: string, context: stri
  */
 export class SecureBucket extends s3.Bucket {
   readonly purpose: string;
+  /**
+   * The bucket's name as written in config (`bucketName` is a reference): for policies that must
+   * name objects under it without a cross-stack reference, e.g. `arn:aws:s3:::<name>/prod/*`.
+   */
+  readonly name: string;
 
   constructor(scope: Construct, id: string, props: SecureBucketProps) {
     const context = `${scope.node.path}/${id} (${props.purpose})`;
@@ -135,6 +140,7 @@ export class SecureBucket extends s3.Bucket {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.purpose = props.purpose;
+    this.name = props.bucketName;
 
     if (props.acknowledgements?.length) acknowledge(this, ...props.acknowledgements);
   }
