@@ -1,7 +1,7 @@
 // Magento's cron on the back office: the wrapper's lock on the shared storage, run for real with
 // util-linux flock, and the postdeploy hook that installs it where the Beanstalk environment
 // property STORESTACK_ROLE says backOffice (get-config stubbed). bin/magento is reached through a
-// php stub that records each run and takes two seconds.
+// php stub that records each run and holds on until the test releases it.
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -9,7 +9,12 @@ import { CRON_WRAPPER_BUNDLE_PATH } from '../../../../../src/assets/beanstalk/ma
 import { renderedHook, Sandbox } from './fixtures.ts';
 
 const INSTALL_HOOK = '.platform/hooks/postdeploy/20-install-cron.sh';
-const SLOW_MAGENTO = `printf '%s\\n' "$*" >>"$STUB_STATE/magento-runs"; exec sleep 2`;
+// Records the run, then holds on (and so holds the lock) until the test creates `release`.
+const SLOW_MAGENTO = [
+  `printf '%s\\n' "$*" >>"$STUB_STATE/magento-runs"`,
+  'for ((i = 0; i < 600; i++)); do [ -e "$STUB_STATE/release" ] && exit 0; sleep 0.05; done',
+  'exit 1',
+].join('; ');
 
 describe('the cron wrapper', () => {
   let sandbox: Sandbox;
@@ -47,8 +52,24 @@ describe('the cron wrapper', () => {
     );
   });
 
-  it('runs bin/magento cron:run once when two instances start it at the same time; the other skips and exits 0', async () => {
-    const [first, second] = await Promise.all([run(), run()]);
+  /** Lets a held bin/magento run finish. */
+  function release(): void {
+    writeFileSync(join(sandbox.root, 'state/release'), '');
+  }
+
+  async function until(condition: () => boolean): Promise<void> {
+    for (let i = 0; i < 600 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(condition()).toBe(true);
+  }
+
+  it('runs bin/magento cron:run once when a second instance starts it during a run; the other skips and exits 0', async () => {
+    const running = run();
+    // The first runner holds the lock while bin/magento runs...
+    await until(() => magentoRuns().length === 1);
+    // ...so the second, on another instance, skips at once.
+    const second = await run();
+    release();
+    const first = await running;
 
     expect(magentoRuns()).toEqual([`${magentoRoot}/bin/magento cron:run`]);
     expect([first.status, second.status]).toEqual([0, 0]);
@@ -61,6 +82,7 @@ describe('the cron wrapper', () => {
   });
 
   it('runs again once the previous run has released the lock', async () => {
+    release();
     await run();
     await run();
 
