@@ -95,6 +95,48 @@ export const phpSettingsSchema = z
 /** PHP's limits for the Magento instances, every one set. */
 export type PhpSettings = z.output<typeof phpSettingsSchema>;
 
+/** The document's health check path (7.F: "an HTTP GET on the page /pub/health_check.php"). */
+export const DEFAULT_HEALTH_CHECK_PATH = '/pub/health_check.php';
+
+/** The PHP files in Magento 2.4's pub/ that nginx may run; everything else .php is a 404. */
+export const MAGENTO_PHP_ENTRY_POINTS: readonly string[] = [
+  '/index.php',
+  '/get.php',
+  '/static.php',
+  '/health_check.php',
+  // Magento's error pages, as its sample allows: report.php?id=<n> shows a saved error report and
+  // hosts the "send report" form; 404.php and 503.php render the error skin. They only render
+  // templates, and the application also includes them directly for its own error pages.
+  '/errors/report.php',
+  '/errors/404.php',
+  '/errors/503.php',
+];
+
+const URL_PATH = /^(?:\/[A-Za-z0-9._~-]+)+$/;
+
+/**
+ * Why `path` cannot be the load balancer's health check (the nginx rules send it to Magento's
+ * health_check.php), or undefined when it can: a sentence to follow the setting's name.
+ */
+export function healthCheckPathProblem(path: unknown): string | undefined {
+  if (typeof path !== 'string' || path === '') {
+    return `is required (the load balancer's health check path, e.g. ${DEFAULT_HEALTH_CHECK_PATH})`;
+  }
+  if (!URL_PATH.test(path) || path.split('/').some((part) => part === '.' || part === '..')) {
+    return (
+      `${JSON.stringify(path)} must be a plain URL path like ${DEFAULT_HEALTH_CHECK_PATH}: ` +
+      'letters, digits, ".", "_", "~", "-" between single slashes, no query, no trailing slash'
+    );
+  }
+  if (path !== '/health_check.php' && MAGENTO_PHP_ENTRY_POINTS.includes(path)) {
+    return `${path} is another Magento entry point; use ${DEFAULT_HEALTH_CHECK_PATH}`;
+  }
+  if (/^\/(?:pub\/)?(?:static|media)\//.test(path)) {
+    return `${path} must not be under /static/ or /media/, which serve files`;
+  }
+  return undefined;
+}
+
 /** `64bit Amazon Linux 2023 v4.7.5 running PHP 8.3`: the platforms the bundle's file layout is for. */
 const SOLUTION_STACK = /^64bit Amazon Linux 2023 v\d+\.\d+\.\d+ running PHP \d+\.\d+$/;
 
@@ -113,10 +155,11 @@ export const magentoTierSchema = z.strictObject({
     .strictObject({
       path: z
         .string()
-        .regex(/^\/[A-Za-z0-9._~/-]*$/, {
-          error: (issue) => `${JSON.stringify(issue.input)} is not an absolute URL path such as /pub/health_check.php`,
+        .superRefine((path, ctx) => {
+          const problem = healthCheckPathProblem(path);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
         })
-        .default('/pub/health_check.php')
+        .default(DEFAULT_HEALTH_CHECK_PATH)
         .describe(
           "The load balancer's health check (document 7.F: Magento's health_check.php, 500 when MySQL or Redis is missing). Default: /pub/health_check.php.",
         ),

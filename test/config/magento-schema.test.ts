@@ -40,8 +40,17 @@ describe('magento (the web tier)', () => {
     const input = sample();
     input.magento.healthCheck = { path: 'pub/health_check.php' };
     expect(problemsOf(input)).toEqual([
-      'magento.healthCheck.path: "pub/health_check.php" is not an absolute URL path such as /pub/health_check.php',
+      'magento.healthCheck.path: "pub/health_check.php" must be a plain URL path like /pub/health_check.php: letters, digits, ".", "_", "~", "-" between single slashes, no query, no trailing slash',
     ]);
+  });
+
+  it.each([
+    ['/index.php', '/index.php is another Magento entry point; use /pub/health_check.php'],
+    ['/pub/static/health.txt', '/pub/static/health.txt must not be under /static/ or /media/, which serve files'],
+  ])('refuses the health check path %s, which the nginx rules would not send to health_check.php', (path, problem) => {
+    const input = sample();
+    input.magento.healthCheck = { path };
+    expect(problemsOf(input)).toEqual([`magento.healthCheck.path: ${problem}`]);
   });
 
   it('refuses a deployment timeout shorter than a Magento deploy', () => {

@@ -26,6 +26,14 @@
 //   directories and the media directories Magento keeps private are 404s too (404, not 403: a
 //   prober learns nothing about what exists).
 
+import {
+  DEFAULT_HEALTH_CHECK_PATH,
+  healthCheckPathProblem,
+  MAGENTO_PHP_ENTRY_POINTS,
+} from '../../../../config/magento-schema.ts';
+
+export { DEFAULT_HEALTH_CHECK_PATH, MAGENTO_PHP_ENTRY_POINTS };
+
 /** A file of the Beanstalk source bundle: its path from the bundle's root, and its content. */
 export interface BundleFile {
   readonly path: string;
@@ -64,28 +72,11 @@ export interface MagentoNginxProps {
 
 /** Where the rules go in the bundle: the name that replaces the platform's own php.conf. */
 export const MAGENTO_NGINX_SNIPPET_PATH = '.platform/nginx/conf.d/elasticbeanstalk/php.conf';
-/** The document's health check path (8. Monitoring: "an HTTP GET on the page /pub/health_check.php"). */
-export const DEFAULT_HEALTH_CHECK_PATH = '/pub/health_check.php';
 export const DEFAULT_DOCUMENT_ROOT = '/var/app/current/pub';
 export const DEFAULT_FASTCGI_READ_TIMEOUT_SECONDS = 600;
 
-/** The PHP files in Magento 2.4's pub/ that nginx may run; everything else .php is a 404. */
-export const MAGENTO_PHP_ENTRY_POINTS: readonly string[] = [
-  '/index.php',
-  '/get.php',
-  '/static.php',
-  '/health_check.php',
-  // Magento's error pages, as its sample allows: report.php?id=<n> shows a saved error report and
-  // hosts the "send report" form; 404.php and 503.php render the error skin. They only render
-  // templates, and the application also includes them directly for its own error pages.
-  '/errors/report.php',
-  '/errors/404.php',
-  '/errors/503.php',
-];
-
 // Plain path characters only: nginx would need quoting for anything else.
 const ABSOLUTE_PATH = /^(?:\/[A-Za-z0-9._-]+)+$/;
-const URL_PATH = /^(?:\/[A-Za-z0-9._~-]+)+$/;
 const NGINX_SIZE = /^[1-9][0-9]*[kKmMgG]?$/;
 
 /** Immutable by construction: a published `version<N>/` directory never changes (DESIGN "Static files"). */
@@ -184,21 +175,8 @@ function validate(props: MagentoNginxProps, documentRoot: string, timeout: numbe
     }
   }
 
-  const health = props.healthCheckPath;
-  if (typeof health !== 'string' || health === '') {
-    errors.push(
-      `healthCheckPath is required (the load balancer's health check path, e.g. ${DEFAULT_HEALTH_CHECK_PATH})`,
-    );
-  } else if (!URL_PATH.test(health) || health.split('/').some((part) => part === '.' || part === '..')) {
-    errors.push(
-      `healthCheckPath ${JSON.stringify(health)} must be a plain URL path like ${DEFAULT_HEALTH_CHECK_PATH}: ` +
-        'letters, digits, ".", "_", "~", "-" between single slashes, no query, no trailing slash',
-    );
-  } else if (health !== '/health_check.php' && MAGENTO_PHP_ENTRY_POINTS.includes(health)) {
-    errors.push(`healthCheckPath ${health} is another Magento entry point; use ${DEFAULT_HEALTH_CHECK_PATH}`);
-  } else if (/^\/(?:pub\/)?(?:static|media)\//.test(health)) {
-    errors.push(`healthCheckPath ${health} must not be under /static/ or /media/, which serve files`);
-  }
+  const healthProblem = healthCheckPathProblem(props.healthCheckPath);
+  if (healthProblem) errors.push(`healthCheckPath ${healthProblem}`);
 
   const size = props.clientMaxBodySize;
   if (typeof size !== 'string' || !NGINX_SIZE.test(size)) {
