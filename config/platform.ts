@@ -41,8 +41,66 @@ export const platform = {
   alerting: {
     emails: ['aws-alerts@client.url'],
   },
+  // Document 6.D: the HAProxy gateway, split in two because both FTP servers need port 21.
   gateway: {
     whitelist: ['203.0.113.0/28', '198.51.100.64/27'],
+    servers: [
+      {
+        name: 'windows',
+        instanceType: 't3.small',
+        amiId: 'ami-0c0f4d0d53a6b2f1e',
+        backend: 'windows',
+        services: [
+          { name: 'smb', ports: { from: 445 } },
+          { name: 'custom-app', ports: { from: 8700, to: 8800 } },
+          { name: 'rdp', ports: { from: 3389 } },
+          { name: 'ftp', ports: { from: 21 } },
+          // The document's passive range 2048-4096 contains RDP's 3389: a port is forwarded once,
+          // and both go to the same Windows host, so the range is listed around it.
+          { name: 'ftp-passive-low', ports: { from: 2048, to: 3388 } },
+          { name: 'ftp-passive-high', ports: { from: 3390, to: 4096 } },
+        ],
+      },
+      {
+        name: 'ftp',
+        instanceType: 't3.small',
+        amiId: 'ami-0c0f4d0d53a6b2f1e',
+        backend: 'connector',
+        services: [
+          { name: 'ftp', ports: { from: 21 } },
+          { name: 'ftp-passive', ports: { from: 2048, to: 4096 } },
+        ],
+      },
+    ],
+  },
+  // Document 2, 3, 4: one instance each, on the shared apps database, over HTTPS (a deviation).
+  apps: {
+    pim: {
+      hostName: 'pim.client.url',
+      instanceType: 't3.medium',
+      solutionStackName: '64bit Amazon Linux 2023 v4.7.5 running PHP 8.3',
+      schemaUpdateCommand: 'php bin/console doctrine:schema:update --force --no-interaction',
+    },
+    connector: {
+      hostName: 'connector.client.url',
+      instanceType: 't3.medium',
+      solutionStackName: '64bit Amazon Linux 2023 v4.7.5 running PHP 8.3',
+      schemaUpdateCommand: 'php bin/console doctrine:migrations:migrate --no-interaction',
+      ftp: { user: 'ftpclient', passivePorts: { from: 2048, to: 4096 }, uploadDirectory: 'ftp' },
+    },
+    mirakl: {
+      hostName: 'mirakl.client.url',
+      instanceType: 't3.small',
+      solutionStackName: '64bit Amazon Linux 2023 v4.7.5 running PHP 8.3',
+      schemaUpdateCommand: 'php bin/console doctrine:schema:update --force --no-interaction',
+      cron: [{ schedule: '*/10 * * * *', command: 'php bin/console hipay:cashout:process' }],
+    },
+  },
+  // Document 5: installed by hand, so pinned; its two extra volumes live in AppsData.
+  windows: {
+    instanceType: 'm6i.xlarge',
+    amiId: 'ami-0a1b2c3d4e5f60718',
+    volumes: [{ sizeGiB: 200 }, { sizeGiB: 500 }],
   },
   environments: [
     {

@@ -1,7 +1,7 @@
 // The data and storage tier's configuration (document 1, 6.C, 7, 7.B, 7.D): databases,
 // Redis, OpenSearch, the file shares and their server, buckets, backups.
 import { z } from 'zod';
-import { instanceType, show } from './fields.ts';
+import { amiId, instanceType, show } from './fields.ts';
 
 // ---------------------------------------------------------------------------
 // Instance classes: the family must be one the service offers, so that a typo
@@ -188,9 +188,7 @@ export const fileServerSchema = z.discriminatedUnion('type', [
     type: z.literal('nfs-server'),
     instanceType,
     /** Pinned AMI id (Amazon Linux 2023): a new image is a reviewed change, never a side effect of a deploy. */
-    amiId: z.string().regex(/^ami-[0-9a-f]{8,17}$/, {
-      error: (issue) => `${show(issue.input)} is not an AMI id such as ami-0123456789abcdef0`,
-    }),
+    amiId,
     volumeWaitSeconds: z
       .number()
       .int()

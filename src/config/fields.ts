@@ -34,6 +34,11 @@ export const instanceType = z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, {
   error: (issue) => `${show(issue.input)} is not an EC2 instance type such as m7i.large`,
 });
 
+/** A pinned machine image: no lookup at synth, no replacement at a routine deploy. */
+export const amiId = z.string().regex(/^ami-[0-9a-f]{8,17}$/, {
+  error: (issue) => `${show(issue.input)} is not an AMI id such as ami-0123456789abcdef0`,
+});
+
 /** BGP autonomous system numbers: 16-bit or 32-bit, 0 and 4294967295 reserved. */
 export const asn = z.number().int().min(1).max(4294967294);
 

@@ -3,6 +3,7 @@
 // fields to each other live in the refinements at the bottom of each section.
 // Every field with a default says so in its description ("Default: ...").
 import { z } from 'zod';
+import { appsSchema, checkConnectorPassivePorts, checkGateways, gatewaySchema, windowsSchema } from './apps-schema.ts';
 import { coveringName } from './certificate.ts';
 import { cidrContains, cidrsOverlap, type Ipv4Cidr } from './cidr.ts';
 import {
@@ -334,17 +335,12 @@ export const platformSchema = z
       /** The mailing list every alarm notifies (document 7.F). */
       emails: z.array(email).min(1),
     }),
-    gateway: z.strictObject({
-      /** The only sources the HAProxy gateways accept (document 6.D: "a whitelisting of IP addresses"). */
-      whitelist: z
-        .array(
-          cidrBlock.refine((text) => validCidr(text)?.prefix !== 0, {
-            error: (issue) =>
-              `${show(issue.input)} would open the gateway to the whole internet; list the client's addresses`,
-          }),
-        )
-        .min(1),
-    }),
+    /** The HAProxy gateways (document 6.D) and the sources they accept. */
+    gateway: gatewaySchema,
+    /** The satellite applications on Beanstalk (document 2, 3, 4). */
+    apps: appsSchema,
+    /** The Windows custom application's instance (document 5). */
+    windows: windowsSchema,
     environments: environmentsSchema,
     certificate: z.strictObject({
       /** The imported certificate (document 7.E: *.client.url), in the platform's region, for the load balancers. */
@@ -413,6 +409,8 @@ export const platformSchema = z
     }
     checkDataTier(platform, ctx);
     checkCertificateCoverage(platform, ctx);
+    checkGateways(platform.gateway, ctx, ['gateway']);
+    checkConnectorPassivePorts(platform.gateway, platform.apps, ctx);
     if (platform.domains.public === platform.domains.internal) {
       ctx.addIssue({
         code: 'custom',
@@ -424,7 +422,7 @@ export const platformSchema = z
 
 /** Every host name storestack serves over HTTPS must be covered by the imported certificate. */
 function checkCertificateCoverage(
-  platform: Pick<z.output<typeof platformSchema>, 'aws' | 'environments' | 'certificate'>,
+  platform: Pick<z.output<typeof platformSchema>, 'aws' | 'environments' | 'certificate' | 'apps'>,
   ctx: z.RefinementCtx,
 ): void {
   const covered = platform.certificate.coveredNames;
@@ -436,17 +434,24 @@ function checkCertificateCoverage(
       message: `the certificate is in ${region}, not the platform's region ${platform.aws.region}: a load balancer takes a certificate of its own region`,
     });
   }
-  platform.environments.forEach((environment, i) => {
-    environment.magento.hostNames.forEach((host, j) => {
-      if (!coveringName(covered, host)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['environments', i, 'magento', 'hostNames', j],
-          message: `${host} is not covered by the certificate (certificate.coveredNames: ${covered.join(', ')}); a wildcard covers one label only`,
-        });
-      }
-    });
-  });
+  const hosts: { host: string; path: (string | number)[] }[] = [
+    ...platform.environments.flatMap((environment, i) =>
+      environment.magento.hostNames.map((host, j) => ({ host, path: ['environments', i, 'magento', 'hostNames', j] })),
+    ),
+    ...(['pim', 'connector', 'mirakl'] as const).map((app) => ({
+      host: platform.apps[app].hostName,
+      path: ['apps', app, 'hostName'],
+    })),
+  ];
+  for (const { host, path } of hosts) {
+    if (!coveringName(covered, host)) {
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `${host} is not covered by the certificate (certificate.coveredNames: ${covered.join(', ')}); a wildcard covers one label only`,
+      });
+    }
+  }
 }
 
 type PlatformShape = Pick<z.output<typeof platformSchema>, 'aws' | 'environments' | 'storage' | 'magento'>;
