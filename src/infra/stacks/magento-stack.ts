@@ -1,12 +1,12 @@
 import { Duration } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { renderPhpIniOptionSettings } from '../../assets/beanstalk/magento/php/render.ts';
 import type { EnvironmentConfig, Platform } from '../../config/schema.ts';
 import { BeanstalkEnvironment, type BeanstalkEnvironmentProps } from '../beanstalk/beanstalk-environment.ts';
+import { BeanstalkInstanceRole } from '../beanstalk/instance-role.ts';
+import { BeanstalkServiceRole } from '../beanstalk/service-role.ts';
 import { StackKeys } from '../encryption.ts';
 import { acknowledge } from '../gates/index.ts';
-import { MagentoInstanceRole } from '../magento/instance-role.ts';
 import { HTTPS_PORT, SharedLoadBalancer } from '../magento/shared-load-balancer.ts';
 import { PlatformStack } from '../platform-stack.ts';
 import type { DataStack } from './data-stack.ts';
@@ -62,7 +62,7 @@ export interface MagentoStackProps {
  */
 export class MagentoStack extends PlatformStack {
   readonly loadBalancer: SharedLoadBalancer;
-  readonly instanceRole: MagentoInstanceRole;
+  readonly instanceRole: BeanstalkInstanceRole;
   readonly frontend: BeanstalkEnvironment;
   readonly backOffice: BeanstalkEnvironment;
 
@@ -96,37 +96,25 @@ export class MagentoStack extends PlatformStack {
     // The only way in: the rule lands in this stack, on the group the Network stack owns.
     this.loadBalancer.admit(instances, INSTANCE_HTTP_PORT, `HTTP from the ${label} load balancer`);
 
-    this.instanceRole = new MagentoInstanceRole(this, 'Instances', {
+    this.instanceRole = new BeanstalkInstanceRole(this, 'Instances', {
       label,
       applicationName,
       environmentNames: [names.frontend, names.backOffice],
-      parameterPath,
+      parameterPaths: [parameterPath],
       secretNamePrefixes: [
         `${platform.project}/${env}/`,
         ...(environment.magento.cryptKeySecretName ? [environment.magento.cryptKeySecretName] : []),
       ],
-      secretsKey: StackKeys.of(data).secrets,
-      configBucketName: storage.buckets.magentoConfig.name,
-      configPrefix: `${env}/`,
+      secretsKeys: [StackKeys.of(data).secrets],
+      config: { bucketName: storage.buckets.magentoConfig.name, prefix: `${env}/` },
       artifactBucketName: storage.buckets.releaseArtifacts.name,
       bucketsKey: storage.buckets.key,
-      fileShareStatements: storage.fileShares.clientStatements(
+      extraStatements: storage.fileShares.clientStatements(
         platform.storage.shares.map((share) => `${env}/${share.name}`),
       ),
     });
 
-    const serviceRole = new iam.Role(this, 'ServiceRole', {
-      assumedBy: new iam.ServicePrincipal('elasticbeanstalk.amazonaws.com', {
-        conditions: { StringEquals: { 'sts:ExternalId': 'elasticbeanstalk' } },
-      }),
-      description: `${label}: Beanstalk's enhanced health monitoring`,
-      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSElasticBeanstalkEnhancedHealth')],
-    });
-    acknowledge(serviceRole, {
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSElasticBeanstalkEnhancedHealth]',
-      reason:
-        "AWS's policy for Beanstalk's enhanced health service role: it reads the environment's load balancer, Auto Scaling group and instances to compute health, and AWS keeps it in step with the service.",
-    });
+    const serviceRole = new BeanstalkServiceRole(this, 'ServiceRole', { label }).role;
 
     const common = {
       application: application.application,

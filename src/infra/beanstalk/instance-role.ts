@@ -5,41 +5,40 @@ import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import { acknowledge, acknowledgeWildcardResources } from '../gates/index.ts';
 
-export interface MagentoInstanceRoleProps {
-  /** e.g. `Magento prod`, for descriptions. */
+export interface BeanstalkInstanceRoleProps {
+  /** e.g. `Magento prod`, `PIM`, for descriptions. */
   readonly label: string;
   /** The Beanstalk application and the environments whose instances wear the role. */
   readonly applicationName: string;
   readonly environmentNames: readonly string[];
-  /** The environment's parameters, e.g. `/storestack/prod` (read with everything below it). */
-  readonly parameterPath: string;
-  /** Name prefixes and names of the environment's secrets, e.g. `storestack/prod/`. */
+  /** The parameter paths the instances read, each with everything below it, e.g. `/storestack/prod`. */
+  readonly parameterPaths: readonly string[];
+  /** Name prefixes (ending with `/`) and names of the secrets they read, e.g. `storestack/prod/`. */
   readonly secretNamePrefixes: readonly string[];
-  /** The key that encrypts those secrets (read only through Secrets Manager). */
-  readonly secretsKey: kms.IKey;
-  /** Non-secret configuration (the bucket's literal name): read under `configPrefix` only. */
-  readonly configBucketName: string;
-  readonly configPrefix: string;
+  /** The keys that encrypt those secrets (read only through Secrets Manager). */
+  readonly secretsKeys: readonly kms.IKey[];
+  /** Non-secret configuration (the bucket's literal name and a prefix), read under the prefix only. */
+  readonly config?: { readonly bucketName: string; readonly prefix: string };
   /** The release bundles Beanstalk deploys (the bucket's literal name). */
   readonly artifactBucketName: string;
   /** The key of both buckets (read only through S3). */
   readonly bucketsKey: kms.IKey;
-  /** What mounting the shares needs, if anything (EFS: ClientMount and ClientWrite). */
-  readonly fileShareStatements: readonly iam.PolicyStatement[];
+  /** What else the application needs: mounting EFS shares, registering its internal name. */
+  readonly extraStatements?: readonly iam.PolicyStatement[];
 }
 
 /**
- * The role and instance profile of an environment's Magento instances, and what they may do:
+ * The role and instance profile of a Beanstalk application's instances, and what they may do:
  * Systems Manager (operators connect and run commands without SSH), Beanstalk's host manager
  * (health statistics, log streaming to its log groups with retention, its own bucket), and
- * reading this environment's parameters, secrets, configuration and the release bundles.
- * Nothing else: no write to a bucket of the platform, no other environment's secrets.
+ * reading their own parameters, secrets, configuration and the release bundles. Nothing else:
+ * no write to a bucket of the platform, no other environment's or application's secrets.
  */
-export class MagentoInstanceRole extends Construct {
+export class BeanstalkInstanceRole extends Construct {
   readonly role: iam.Role;
   readonly instanceProfile: iam.CfnInstanceProfile;
 
-  constructor(scope: Construct, id: string, props: MagentoInstanceRoleProps) {
+  constructor(scope: Construct, id: string, props: BeanstalkInstanceRoleProps) {
     super(scope, id);
     const { region, account } = Stack.of(this);
     // Literal, not the AWS::Partition reference: the wildcard acknowledgements name the ARNs as written.
@@ -92,7 +91,10 @@ export class MagentoInstanceRole extends Construct {
       new iam.PolicyStatement({
         sid: 'ReadEnvironmentParameters',
         actions: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath'],
-        resources: [arn('ssm', `parameter${props.parameterPath}`), arn('ssm', `parameter${props.parameterPath}/*`)],
+        resources: props.parameterPaths.flatMap((path) => [
+          arn('ssm', `parameter${path}`),
+          arn('ssm', `parameter${path}/*`),
+        ]),
       }),
       new iam.PolicyStatement({
         sid: 'ReadEnvironmentSecrets',
@@ -105,20 +107,10 @@ export class MagentoInstanceRole extends Construct {
       new iam.PolicyStatement({
         sid: 'DecryptSecretsThroughSecretsManager',
         actions: ['kms:Decrypt'],
-        resources: [props.secretsKey.keyArn],
+        resources: props.secretsKeys.map((key) => key.keyArn),
         conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
       }),
-      new iam.PolicyStatement({
-        sid: 'ReadConfiguration',
-        actions: ['s3:GetObject'],
-        resources: [bucket(props.configBucketName, `${props.configPrefix}*`)],
-      }),
-      new iam.PolicyStatement({
-        sid: 'ListConfiguration',
-        actions: ['s3:ListBucket'],
-        resources: [bucket(props.configBucketName)],
-        conditions: { StringLike: { 's3:prefix': [`${props.configPrefix}*`] } },
-      }),
+      ...(props.config ? configStatements(bucket(props.config.bucketName), props.config.prefix) : []),
       new iam.PolicyStatement({
         sid: 'ReadReleases',
         actions: ['s3:GetObject', 's3:GetObjectVersion'],
@@ -130,7 +122,7 @@ export class MagentoInstanceRole extends Construct {
         resources: [props.bucketsKey.keyArn],
         conditions: s3Via,
       }),
-      ...props.fileShareStatements,
+      ...(props.extraStatements ?? []),
     ];
     const policy = new iam.ManagedPolicy(this, 'Policy', {
       description: `${props.label} instances: Beanstalk host manager, parameters, secrets, configuration, releases`,
@@ -157,4 +149,21 @@ export class MagentoInstanceRole extends Construct {
       "Wildcards only where names are not known at synth: log groups and streams Beanstalk creates under /aws/elasticbeanstalk/<environment>/, the random suffix of the environment's secret ARNs, parameters under the environment's path, objects under the configuration prefix and in the release bucket, Beanstalk's prefix for log bundles; PutMetricData has no resource type and is held to the CWAgent namespace.",
     );
   }
+}
+
+/** Reading a configuration bucket under one prefix: its objects, and listing that prefix only. */
+function configStatements(bucketArn: string, prefix: string): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({
+      sid: 'ReadConfiguration',
+      actions: ['s3:GetObject'],
+      resources: [`${bucketArn}/${prefix}*`],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ListConfiguration',
+      actions: ['s3:ListBucket'],
+      resources: [bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } },
+    }),
+  ];
 }
