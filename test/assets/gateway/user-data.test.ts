@@ -1,0 +1,293 @@
+// The gateway's user data: checked by bash -n and shellcheck, then run for real against a sandbox
+// with the system commands stubbed on PATH (rpm, dnf, haproxy, systemctl, SELinux's tools).
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type HaproxyConfigProps,
+  renderGatewayUserData,
+  renderHaproxyConfig,
+} from '../../../src/assets/gateway/render.ts';
+import { PROJECT_ROOT } from '../../support.ts';
+import { BASH, findOnPath, required, stubScript } from '../stubbed-commands.ts';
+
+const SCRIPT_SOURCE = join(PROJECT_ROOT, 'src/assets/gateway/setup-gateway.sh');
+
+const PROPS: HaproxyConfigProps = {
+  whitelist: ['203.0.113.0/28'],
+  backendHost: 'windows.internal-client.url',
+  services: [
+    { name: 'rdp', ports: { from: 3389 } },
+    { name: 'custom-app', ports: { from: 8700, to: 8800 } },
+  ],
+};
+
+describe('the gateway user data, checked by the real tools', () => {
+  let dir: string;
+  let rendered: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'storestack-gateway-lint-'));
+    rendered = join(dir, 'user-data.sh');
+    writeFileSync(rendered, renderGatewayUserData(PROPS));
+  });
+
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('parses with bash -n', () => {
+    const result = spawnSync('bash', ['-n', rendered], { encoding: 'utf8' });
+
+    expect(result.error).toBeUndefined();
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+
+  it.each([
+    ['the rendered user data', () => rendered],
+    ['setup-gateway.sh on its own', () => SCRIPT_SOURCE],
+  ])('passes shellcheck at every severity: %s', (_name, file) => {
+    if (!findOnPath('shellcheck')) {
+      throw new Error(
+        'shellcheck is not installed, and this test needs it: install it (apt-get install shellcheck, ' +
+          'or your system package manager) and run the tests again',
+      );
+    }
+
+    const result = spawnSync('shellcheck', ['--severity=style', '--shell=bash', file()], { encoding: 'utf8' });
+
+    expect(result.stdout + result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+});
+
+// The real tools the script and the stubs use. Everything else on PATH is a stub.
+const REAL_TOOLS = ['cat', 'chmod', 'grep', 'mkdir', 'mktemp', 'mv', 'rm'];
+
+// Every stub appends "<name> <arguments>" to $STUB_LOG. State lives in $STUB_STATE: installed
+// (packages), active (haproxy runs), refuses (haproxy -c rejects any configuration).
+const STUBS: Record<string, string> = {
+  rpm: `
+[[ $1 == -q && $2 == --quiet ]] || exit 2
+grep -Fxq -- "$3" "$STUB_STATE/installed"`,
+  dnf: `
+[[ $1 == install ]] || exit 1
+printf '%s\\n' "\${@: -1}" >>"$STUB_STATE/installed"`,
+  haproxy: `
+[[ $1 == -c && $2 == -f && -f $3 ]] || { echo "stub haproxy: unexpected arguments: $*" >&2; exit 4; }
+if [[ -e $STUB_STATE/refuses ]]; then
+  echo "[ALERT] config : parsing [$3:1] : unknown keyword" >&2
+  exit 1
+fi
+echo 'Configuration file is valid'`,
+  systemctl: `
+case "$*" in
+  'enable haproxy') ;;
+  'is-active --quiet haproxy') [[ -e $STUB_STATE/active ]] ;;
+  'reload-or-restart haproxy') : >"$STUB_STATE/active" ;;
+  *) echo "stub systemctl: unexpected arguments: $*" >&2; exit 4 ;;
+esac`,
+};
+
+interface RunResult {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+class Sandbox {
+  readonly root: string;
+  readonly config: string;
+  private readonly bin: string;
+  private readonly state: string;
+  private readonly log: string;
+
+  constructor() {
+    this.root = mkdtempSync(join(tmpdir(), 'storestack-gateway-'));
+    this.bin = join(this.root, 'bin');
+    this.state = join(this.root, 'state');
+    this.log = join(this.root, 'calls.log');
+    this.config = join(this.root, 'etc', 'haproxy', 'haproxy.cfg');
+    for (const dir of [this.bin, this.state]) mkdirSync(dir, { recursive: true });
+    writeFileSync(join(this.state, 'installed'), '');
+    writeFileSync(this.log, '');
+    for (const [name, body] of Object.entries(STUBS)) {
+      writeFileSync(join(this.bin, name), stubScript(body), { mode: 0o755 });
+    }
+    for (const tool of REAL_TOOLS) symlinkSync(required(tool), join(this.bin, tool));
+  }
+
+  /** Puts SELinux's tools on PATH, reporting it enabled. */
+  enableSelinux(): void {
+    writeFileSync(join(this.bin, 'selinuxenabled'), stubScript('exit 0'), { mode: 0o755 });
+    writeFileSync(join(this.bin, 'setsebool'), stubScript(''), { mode: 0o755 });
+  }
+
+  /** Creates a state file (`active`, `refuses`). */
+  set(flag: string): void {
+    writeFileSync(join(this.state, flag), '');
+  }
+
+  unset(flag: string): void {
+    rmSync(join(this.state, flag), { force: true });
+  }
+
+  calls(): string[] {
+    return readFileSync(this.log, 'utf8').split('\n').filter(Boolean);
+  }
+
+  /** The calls since the log was last cleared, then clears it. */
+  takeCalls(): string[] {
+    const calls = this.calls();
+    writeFileSync(this.log, '');
+    return calls;
+  }
+
+  /** The files beside the live configuration: no candidate may be left behind. */
+  configDirectory(): string[] {
+    return readdirSync(join(this.root, 'etc', 'haproxy')).sort();
+  }
+
+  run(script: string): Promise<RunResult> {
+    const file = join(this.root, 'user-data.sh');
+    writeFileSync(file, script, { mode: 0o755 });
+    const child = spawn(BASH, [file], {
+      env: {
+        PATH: this.bin,
+        STORESTACK_HAPROXY_CFG: this.config,
+        STUB_LOG: this.log,
+        STUB_STATE: this.state,
+      },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    return new Promise((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (status) => resolve({ status, stdout, stderr }));
+    });
+  }
+
+  remove(): void {
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+/** The candidate file the script passed to haproxy -c, from a call such as `haproxy -c -f <file>`. */
+const CHECK_CALL = /^haproxy -c -f .*\/haproxy\.cfg\.[A-Za-z0-9]{6}$/;
+
+describe('setup-gateway.sh with the system commands stubbed', () => {
+  let sandbox: Sandbox;
+  const script = renderGatewayUserData(PROPS);
+  const config = renderHaproxyConfig(PROPS);
+
+  beforeEach(() => {
+    sandbox = new Sandbox();
+  });
+
+  afterEach(() => {
+    sandbox.remove();
+  });
+
+  function expectSuccess(result: RunResult): void {
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  }
+
+  it('on first boot installs haproxy, writes the checked configuration, enables and starts the service', async () => {
+    expectSuccess(await sandbox.run(script));
+
+    const calls = sandbox.calls();
+    expect(calls).toHaveLength(5);
+    expect(calls.slice(0, 2)).toEqual(['rpm -q --quiet haproxy', 'dnf install -y haproxy']);
+    expect(calls[2]).toMatch(CHECK_CALL);
+    expect(calls.slice(3)).toEqual([
+      'systemctl enable haproxy',
+      // The changed configuration needs no is-active: it is reloaded or started either way.
+      'systemctl reload-or-restart haproxy',
+    ]);
+    expect(readFileSync(sandbox.config, 'utf8')).toBe(config);
+    expect(statSync(sandbox.config).mode & 0o777).toBe(0o644);
+    expect(sandbox.configDirectory()).toEqual(['haproxy.cfg']);
+  });
+
+  it('changes nothing when run again: no install, no reload of the running service', async () => {
+    expectSuccess(await sandbox.run(script));
+    sandbox.takeCalls();
+
+    const again = await sandbox.run(script);
+
+    expectSuccess(again);
+    expect(sandbox.takeCalls().filter((call) => !CHECK_CALL.test(call))).toEqual([
+      'rpm -q --quiet haproxy',
+      'systemctl enable haproxy',
+      'systemctl is-active --quiet haproxy',
+    ]);
+    expect(again.stdout).toContain('is up to date');
+    expect(readFileSync(sandbox.config, 'utf8')).toBe(config);
+    expect(sandbox.configDirectory()).toEqual(['haproxy.cfg']);
+  });
+
+  it('starts a stopped service even when the configuration is unchanged', async () => {
+    expectSuccess(await sandbox.run(script));
+    sandbox.unset('active');
+    sandbox.takeCalls();
+
+    expectSuccess(await sandbox.run(script));
+
+    expect(sandbox.takeCalls()).toContain('systemctl reload-or-restart haproxy');
+  });
+
+  it('replaces a changed configuration and reloads the service', async () => {
+    expectSuccess(await sandbox.run(script));
+    sandbox.takeCalls();
+    const wider: HaproxyConfigProps = { ...PROPS, whitelist: [...PROPS.whitelist, '198.51.100.64/27'] };
+
+    expectSuccess(await sandbox.run(renderGatewayUserData(wider)));
+
+    expect(readFileSync(sandbox.config, 'utf8')).toBe(renderHaproxyConfig(wider));
+    expect(sandbox.takeCalls()).toContain('systemctl reload-or-restart haproxy');
+    expect(sandbox.configDirectory()).toEqual(['haproxy.cfg']);
+  });
+
+  it('keeps the live configuration and the running service when haproxy refuses the new one', async () => {
+    expectSuccess(await sandbox.run(script));
+    sandbox.takeCalls();
+    sandbox.set('refuses');
+
+    const result = await sandbox.run(renderGatewayUserData({ ...PROPS, whitelist: ['192.0.2.0/24'] }));
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      `storestack-gateway: ERROR: haproxy refuses the new configuration; ${sandbox.config}`,
+    );
+    expect(readFileSync(sandbox.config, 'utf8')).toBe(config);
+    expect(sandbox.takeCalls().filter((call) => call.startsWith('systemctl'))).toEqual([]);
+    expect(sandbox.configDirectory()).toEqual(['haproxy.cfg']);
+  });
+
+  it('lets haproxy use any port when SELinux is enabled', async () => {
+    sandbox.enableSelinux();
+
+    expectSuccess(await sandbox.run(script));
+
+    expect(sandbox.calls()).toContain('setsebool -P haproxy_connect_any 1');
+  });
+});
