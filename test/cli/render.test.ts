@@ -59,8 +59,79 @@ describe('storestack render bundle magento', () => {
   });
 
   it('fails naming the applications that have a bundle', async () => {
-    const { code, stderr } = await cli(['render', 'bundle', 'pim', '--env', 'prod', '--out', '/tmp/unused']);
+    const { code, stderr } = await cli(['render', 'bundle', 'erp', '--out', '/tmp/unused']);
     expect(code).toBe(1);
-    expect(stderr).toBe('pim has no bundle yet (known: magento)');
+    expect(stderr).toBe('erp has no bundle (known: magento, pim, connector, mirakl)');
+  });
+
+  it('needs --env for magento, and refuses it for a satellite application', async () => {
+    const magento = await cli(['render', 'bundle', 'magento', '--out', '/tmp/unused']);
+    expect(magento.code).toBe(1);
+    expect(magento.stderr).toBe('--env is required for the magento bundle (one per environment)');
+    const pim = await cli(['render', 'bundle', 'pim', '--env', 'prod', '--out', '/tmp/unused']);
+    expect(pim.code).toBe(1);
+    expect(pim.stderr).toBe('--env does not apply to pim: the satellite applications have one environment');
+  });
+});
+
+describe('storestack render bundle <satellite app>', () => {
+  it.each(['pim', 'connector', 'mirakl'])(
+    'writes the %s bundle, its scripts executable and passing shellcheck',
+    async (app) => {
+      const out = mkdtempSync(join(tmpdir(), `storestack-${app}-`));
+      const { code, stdout } = await cli(['render', 'bundle', app, '--out', out]);
+      expect(code).toBe(0);
+      expect(stdout).toMatch(new RegExp(`\\d+ files of the ${app} bundle written to ${out}$`));
+      const hooks = stdout
+        .split('\n')
+        .filter((line) => line.startsWith('0755 '))
+        .map((line) => join(out, line.slice(5)));
+      expect(hooks.length).toBeGreaterThan(2);
+      for (const hook of hooks) expect(statSync(hook).mode & 0o777).toBe(0o755);
+      const lint = spawnSync('shellcheck', ['--severity=style', ...hooks], { encoding: 'utf8' });
+      expect(lint.stdout + lint.stderr).toBe('');
+      expect(lint.status).toBe(0);
+    },
+  );
+});
+
+describe('storestack render gateway', () => {
+  it('writes the haproxy.cfg (0644) and the user data (0755) of the gateway, one line per file', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'storestack-gateway-'));
+    const { code, stdout } = await cli(['render', 'gateway', 'windows', '--out', out]);
+    expect(code).toBe(0);
+    expect(stdout).toBe(
+      ['0644 haproxy.cfg', '0755 user-data.sh', `2 files of the windows gateway written to ${out}`].join('\n'),
+    );
+    expect(statSync(join(out, 'haproxy.cfg')).mode & 0o777).toBe(0o644);
+    expect(statSync(join(out, 'user-data.sh')).mode & 0o777).toBe(0o755);
+    const config = readFileSync(join(out, 'haproxy.cfg'), 'utf8');
+    expect(config).toContain('  server target windows.internal-client.url ');
+    expect(config).toContain('  bind :3389\n');
+    expect(readFileSync(join(out, 'user-data.sh'), 'utf8')).toContain(config);
+  });
+
+  it('fails naming the known gateways when the name is not one', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'storestack-gateway-'));
+    const { code, stderr } = await cli(['render', 'gateway', 'nope', '--out', out]);
+    expect(code).toBe(1);
+    expect(stderr).toBe('nope is not a gateway of the configuration (known: windows, ftp)');
+  });
+
+  it('runs from the CLI bundle without loading aws-cdk-lib, and finds the user data script', () => {
+    // A preloaded module reports, at exit, whether any aws-cdk-lib file was loaded.
+    const probe = `data:text/javascript,${encodeURIComponent(
+      "import { createRequire } from 'node:module'; const r = createRequire(process.cwd() + '/');" +
+        "process.on('exit', () => process.stderr.write(Object.keys(r.cache).some((f) => f.includes('aws-cdk-lib')) ? 'CDK-LOADED' : 'CDK-NOT-LOADED'));",
+    )}`;
+    const out = mkdtempSync(join(tmpdir(), 'storestack-gateway-'));
+    const result = spawnSync(
+      process.execPath,
+      ['--import', probe, join(PROJECT_ROOT, 'bin/storestack.js'), 'render', 'gateway', 'ftp', '--out', out],
+      { cwd: PROJECT_ROOT, encoding: 'utf8' },
+    );
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toContain('CDK-NOT-LOADED');
+    expect(readFileSync(join(out, 'user-data.sh'), 'utf8')).toContain('dnf install -y haproxy');
   });
 });
