@@ -84,6 +84,17 @@ export const appsSchema = z.strictObject({
   mirakl: beanstalkAppSchema.extend({
     /** Its cron operations (document 4: "A cron operation is also added"). */
     cron: z.array(cronEntrySchema).min(1),
+    configKeys: z
+      .array(
+        z.string().regex(/^[A-Z][A-Z0-9_]*$/, {
+          error: (issue) => `${show(issue.input)} is not an environment variable name such as MIRAKL_API_KEY`,
+        }),
+      )
+      .min(1)
+      .default(['MIRAKL_API_URL', 'MIRAKL_API_KEY', 'HIPAY_API_USERNAME', 'HIPAY_API_PASSWORD'])
+      .describe(
+        'The keys of its configuration file (document 4), which operators add to the storestack/apps/mirakl-config secret; the deploy fails naming any key missing or empty. Default: MIRAKL_API_URL, MIRAKL_API_KEY, HIPAY_API_USERNAME, HIPAY_API_PASSWORD.',
+      ),
   }),
 });
 

@@ -1,10 +1,12 @@
 import type { App } from 'aws-cdk-lib';
 import type { Platform } from '../config/schema.ts';
 import { AppsDataStack } from './stacks/apps-data-stack.ts';
+import { AppsStack } from './stacks/apps-stack.ts';
 import { DataStack } from './stacks/data-stack.ts';
 import { MagentoApplicationStack } from './stacks/magento-application-stack.ts';
 import { MagentoStack } from './stacks/magento-stack.ts';
 import { NetworkStack } from './stacks/network-stack.ts';
+import { OpsStack } from './stacks/ops-stack.ts';
 import { StorageStack } from './stacks/storage-stack.ts';
 
 /** Every stack of the platform, shared ones and one set per environment. */
@@ -17,6 +19,8 @@ export interface PlatformStacks {
   readonly magentoApplication: MagentoApplicationStack;
   /** Per environment name. */
   readonly magento: ReadonlyMap<string, MagentoStack>;
+  readonly ops: OpsStack;
+  readonly apps: AppsStack;
 }
 
 /**
@@ -48,5 +52,7 @@ export function buildPlatform(app: App, platform: Platform): PlatformStacks {
       }),
     ]),
   );
-  return { network, storage, appsData, data, magentoApplication, magento };
+  const ops = new OpsStack(app, { platform, network });
+  const apps = new AppsStack(app, { platform, network, storage, appsData, ops });
+  return { network, storage, appsData, data, magentoApplication, magento, ops, apps };
 }

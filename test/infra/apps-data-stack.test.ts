@@ -130,17 +130,20 @@ describe('AppsData stack', () => {
     ]);
   });
 
-  it('publishes the endpoint and the secret ARN under /storestack/apps/', () => {
+  it('publishes the endpoint and the secret ARNs under /storestack/apps/', () => {
     const published = Object.fromEntries(parametersOf(resources));
     expect(published).toEqual({
       '/storestack/apps/database/endpoint': stack.resolve(stack.database.instance.dbInstanceEndpointAddress),
       '/storestack/apps/database/secret-arn': stack.resolve(stack.database.secret.secretArn),
+      '/storestack/apps/connector/ftp-secret-arn': stack.resolve(stack.ftpSecret.secretArn),
+      '/storestack/apps/mirakl/config-secret-arn': stack.resolve(stack.miraklConfig.secretArn),
     });
   });
 
-  it('encrypts its secret and log groups with customer managed keys, logs kept a year and retained', () => {
+  it('encrypts its secrets and log groups with customer managed keys, logs kept a year and retained', () => {
     const secrets = ofType(resources, 'AWS::SecretsManager::Secret');
-    expect(secrets).toHaveLength(1);
+    // The database credentials, the connector's FTP password, the Mirakl connector's keys.
+    expect(secrets).toHaveLength(3);
     const groups = ofType(resources, 'AWS::Logs::LogGroup');
     expect(groups).toHaveLength(4);
     for (const [id, resource] of [...secrets, ...groups]) {
@@ -166,7 +169,9 @@ describe('AppsData stack', () => {
   // by itself: MysqlDatabase retains it explicitly, or deleting the stack would keep the
   // database and delete its master credentials.
   it('retains the database credentials when the stack is deleted', () => {
-    const [id, secret] = only(resources, 'AWS::SecretsManager::Secret');
+    const [id, secret] = ofType(resources, 'AWS::SecretsManager::Secret').find(
+      ([, candidate]) => candidate.Properties.Name === 'storestack/apps/database',
+    ) as [string, Resource];
     expect({ id, deletion: secret.DeletionPolicy, replace: secret.UpdateReplacePolicy }).toEqual({
       id,
       deletion: 'Retain',

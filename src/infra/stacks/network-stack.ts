@@ -5,6 +5,7 @@ import { EbsEncryptionByDefault } from '../account/ebs-encryption-by-default.ts'
 import { ConsumerSecurityGroups } from '../network/consumer-security-groups.ts';
 import { PlatformVpc } from '../network/platform-vpc.ts';
 import { SiteToSiteVpns } from '../network/site-to-site-vpns.ts';
+import { PublishedParameters } from '../parameters.ts';
 import { PlatformStack } from '../platform-stack.ts';
 
 export interface NetworkStackProps {
@@ -53,5 +54,11 @@ export class NetworkStack extends PlatformStack {
     });
     // Account-wide, so in the stack every other one follows (the document's volumes are encrypted).
     this.ebsEncryption = new EbsEncryptionByDefault(this, 'EbsEncryptionByDefault');
+    // Where instances register their own internal names (the connector, for its gateway).
+    new PublishedParameters(this, 'SharedParameters', `/${platform.project}/shared`).publish(
+      'internal-zone-id',
+      this.internalZone.hostedZoneId,
+      'The internal hosted zone',
+    );
   }
 }
