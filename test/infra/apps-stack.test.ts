@@ -4,12 +4,24 @@
 // and no replacement of the hand-installed or address-holding instances on a routine deploy.
 import { fullDiff, ResourceImpact } from '@aws-cdk/cloudformation-diff';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Platform, PlatformInput } from '../../src/config/schema.ts';
 import { createPlatformApp, readProjectContext } from '../../src/infra/app.ts';
+import { WindowsHost } from '../../src/infra/apps/windows-host.ts';
 import type { PlatformStacks } from '../../src/infra/platform.ts';
 import { PROJECT_ROOT, platformWith, samplePlatform } from '../support.ts';
-import { ofType, only, type Properties, type Resource, type Resources, resourcesOf, target } from './template.ts';
+import {
+  newStack,
+  ofType,
+  only,
+  type Properties,
+  type Resource,
+  type Resources,
+  resourcesOf,
+  target,
+} from './template.ts';
 
 type Option = { Namespace: string; OptionName: string; Value: unknown };
 
@@ -278,5 +290,38 @@ describe('a routine deploy replaces neither a gateway nor the Windows instance',
         expect(diff.resources.get(id)?.isDifferent ?? false, id).toBe(false);
       }
     }
+  });
+
+  it('keeps the Windows instance when its user data changes', () => {
+    const windowsTemplate = (userData: string) => {
+      const stack = newStack();
+      const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+        vpcId: 'vpc-12345678',
+        availabilityZones: ['eu-west-3a'],
+        privateSubnetIds: ['subnet-aaaa1111'],
+      });
+      const zone = route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', {
+        hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+        zoneName: 'internal-client.url',
+      });
+      new WindowsHost(stack, 'Windows', {
+        vpc,
+        subnet: vpc.privateSubnets[0] as ec2.ISubnet,
+        instanceType: 'm6i.xlarge',
+        amiId: 'ami-0a1b2c3d4e5f60718',
+        volumes: [],
+        admitted: [],
+        internalZone: zone,
+        userData,
+      });
+      return Template.fromStack(stack).toJSON();
+    };
+    const before = windowsTemplate('<powershell>Write-Output one</powershell>');
+    const diff = fullDiff(before, windowsTemplate('<powershell>Write-Output two</powershell>'));
+    const [instanceId] = only(before.Resources as Resources, 'AWS::EC2::Instance');
+    const instance = diff.resources.get(instanceId);
+    expect(Object.keys(instance.propertyUpdates)).toEqual(['UserData']);
+    // Same logical ID, a conditional replacement: an EBS-backed instance is stopped and started.
+    expect(instance.changeImpact).toBe(ResourceImpact.MAY_REPLACE);
   });
 });

@@ -25,6 +25,12 @@ export interface WindowsHostProps {
     readonly label: string;
   }[];
   readonly internalZone: route53.IHostedZone;
+  /**
+   * PowerShell run at first boot, if any. A change never replaces the instance (it is stopped,
+   * given the new user data and started).
+   * @default - none: the software was installed by hand
+   */
+  readonly userData?: string;
 }
 
 /**
@@ -81,6 +87,7 @@ export class WindowsHost extends Construct {
           volume: ec2.BlockDeviceVolume.ebs(100, { encrypted: true, volumeType: ec2.EbsDeviceVolumeType.GP3 }),
         },
       ],
+      ...(props.userData === undefined ? {} : { userData: ec2.UserData.custom(props.userData) }),
       userDataCausesReplacement: false,
     });
     Tags.of(this.instance).add('Name', 'windows');
