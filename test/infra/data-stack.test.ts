@@ -428,6 +428,7 @@ describe('Data stacks (sample configuration)', () => {
       const r = (value: string) => stack.resolve(value);
       expect(published).toEqual({
         '/storestack/prod/database/endpoint': r(stack.database.instance.dbInstanceEndpointAddress),
+        '/storestack/prod/database/name': 'magento',
         '/storestack/prod/database/secret-arn': r(stack.database.secret.secretArn),
         '/storestack/prod/redis/cache-endpoint': r(stack.cache.primaryEndpoint),
         '/storestack/prod/redis/cache-secret-arn': r(stack.cache.authToken.secretArn),
@@ -446,7 +447,7 @@ describe('Data stacks (sample configuration)', () => {
       const names = ofType(synthesized.data('preprod').resources, 'AWS::SSM::Parameter').map(
         ([, parameter]) => parameter.Properties.Name as string,
       );
-      expect(names).toHaveLength(9);
+      expect(names).toHaveLength(10);
       for (const name of names) expect(name).toMatch(/^\/storestack\/preprod\//);
     });
   });

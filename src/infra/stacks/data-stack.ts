@@ -13,6 +13,9 @@ import { PublishedParameters } from '../parameters.ts';
 import { PlatformStack } from '../platform-stack.ts';
 import type { NetworkStack } from './network-stack.ts';
 
+/** The schema Magento's tables live in. */
+export const MAGENTO_DATABASE_NAME = 'magento';
+
 export interface DataStackProps {
   readonly platform: Platform;
   readonly environment: EnvironmentConfig;
@@ -58,7 +61,7 @@ export class DataStack extends PlatformStack {
       // The document's alarm names the prod instance this way: awsrds-client-magento-prod-...
       instanceIdentifier: `${client}-magento-${env}`,
       secretName: `${secretPrefix}/database`,
-      databaseName: 'magento',
+      databaseName: MAGENTO_DATABASE_NAME,
     });
 
     const redisSecurityGroup = new ec2.SecurityGroup(this, 'RedisSecurityGroup', {
@@ -103,6 +106,7 @@ export class DataStack extends PlatformStack {
     const publish = (name: string, value: string, description: string) =>
       this.parameters.publish(name, value, description);
     publish('database/endpoint', this.database.instance.dbInstanceEndpointAddress, 'MySQL endpoint');
+    publish('database/name', MAGENTO_DATABASE_NAME, "Magento's schema (the database secret does not name it)");
     publish('database/secret-arn', this.database.secret.secretArn, 'MySQL master credentials');
     publish('redis/cache-endpoint', this.cache.primaryEndpoint, 'Redis (cache) primary endpoint');
     publish('redis/cache-secret-arn', this.cache.authToken.secretArn, 'Redis (cache) AUTH token');

@@ -111,14 +111,15 @@ main() {
 
   get_parameter database/endpoint
   db_host="${PARAMETER}"
+  # Not from the secret: the one RDS attaches holds engine, host, port, username and password.
+  get_parameter database/name
+  db_name="${PARAMETER}"
   get_secret database/secret-arn
   db_secret="${SECRET}"
   json_field "${db_secret}" username 'database'
   db_user="${FIELD}"
   json_field "${db_secret}" password 'database'
   db_password="${FIELD}"
-  json_field "${db_secret}" dbname 'database'
-  db_name="${FIELD}"
   json_field "${db_secret}" port 'database'
   db_port="${FIELD}"
 

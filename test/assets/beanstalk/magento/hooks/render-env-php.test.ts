@@ -43,6 +43,7 @@ describe('20-render-env-php.sh with aws stubbed and the real php', () => {
     );
     const parameter = (name: string, value: string) => sandbox.setParameter(`/storestack/prod/${name}`, value);
     parameter('database/endpoint', 'client-magento-prod.c1a2b3c4d5e6.eu-west-3.rds.amazonaws.com');
+    parameter('database/name', 'magento');
     parameter('database/secret-arn', `${ARN}/database-AbCdEf`);
     parameter('redis/cache-endpoint', 'master.client-prod-cache.abc123.euw3.cache.amazonaws.com');
     parameter('redis/cache-secret-arn', `${ARN}/redis-cache-AbCdEf`);
@@ -59,7 +60,7 @@ describe('20-render-env-php.sh with aws stubbed and the real php', () => {
         port: 3306,
         username: 'admin',
         password: SECRETS.dbPassword,
-        dbname: 'magento',
+        dbInstanceIdentifier: 'client-magento-prod',
       }),
     );
     sandbox.setSecret(`${ARN}/redis-cache-AbCdEf`, SECRETS.cacheToken);
@@ -194,7 +195,7 @@ describe('20-render-env-php.sh with aws stubbed and the real php', () => {
     const result = await run();
 
     expect(result.status).not.toBe(0);
-    expect(result.stderr).toContain('database: the secret is not JSON with a "dbname" field');
+    expect(result.stderr).toContain('database: the secret is not JSON with a "port" field');
     expect(result.stderr).not.toContain(SECRETS.dbPassword);
   });
 
