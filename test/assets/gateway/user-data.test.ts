@@ -1,26 +1,17 @@
 // The gateway's user data: checked by bash -n and shellcheck, then run for real against a sandbox
 // with the system commands stubbed on PATH (rpm, dnf, haproxy, systemctl, SELinux's tools).
-import { spawn, spawnSync } from 'node:child_process';
-import {
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   type HaproxyConfigProps,
   renderGatewayUserData,
   renderHaproxyConfig,
 } from '../../../src/assets/gateway/render.ts';
 import { PROJECT_ROOT } from '../../support.ts';
-import { BASH, findOnPath, required, stubScript } from '../stubbed-commands.ts';
+import { expectBashParses, expectShellcheckClean, scratchScripts } from '../lint.ts';
+import { type RunResult, StubSandbox } from '../sandbox.ts';
+import { DNF_STUB, RPM_STUB } from '../stubbed-commands.ts';
 
 const SCRIPT_SOURCE = join(PROJECT_ROOT, 'src/assets/gateway/setup-gateway.sh');
 
@@ -34,42 +25,22 @@ const PROPS: HaproxyConfigProps = {
 };
 
 describe('the gateway user data, checked by the real tools', () => {
-  let dir: string;
+  const written = scratchScripts('storestack-gateway-lint-');
   let rendered: string;
 
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'storestack-gateway-lint-'));
-    rendered = join(dir, 'user-data.sh');
-    writeFileSync(rendered, renderGatewayUserData(PROPS));
-  });
-
-  afterAll(() => {
-    rmSync(dir, { recursive: true, force: true });
+    rendered = written('user-data.sh', renderGatewayUserData(PROPS));
   });
 
   it('parses with bash -n', () => {
-    const result = spawnSync('bash', ['-n', rendered], { encoding: 'utf8' });
-
-    expect(result.error).toBeUndefined();
-    expect(result.stderr).toBe('');
-    expect(result.status).toBe(0);
+    expectBashParses(rendered);
   });
 
   it.each([
     ['the rendered user data', () => rendered],
     ['setup-gateway.sh on its own', () => SCRIPT_SOURCE],
   ])('passes shellcheck at every severity: %s', (_name, file) => {
-    if (!findOnPath('shellcheck')) {
-      throw new Error(
-        'shellcheck is not installed, and this test needs it: install it (apt-get install shellcheck, ' +
-          'or your system package manager) and run the tests again',
-      );
-    }
-
-    const result = spawnSync('shellcheck', ['--severity=style', '--shell=bash', file()], { encoding: 'utf8' });
-
-    expect(result.stdout + result.stderr).toBe('');
-    expect(result.status).toBe(0);
+    expectShellcheckClean(file());
   });
 });
 
@@ -79,12 +50,8 @@ const REAL_TOOLS = ['cat', 'chmod', 'grep', 'mkdir', 'mktemp', 'mv', 'rm'];
 // Every stub appends "<name> <arguments>" to $STUB_LOG. State lives in $STUB_STATE: installed
 // (packages), active (haproxy runs), refuses (haproxy -c rejects any configuration).
 const STUBS: Record<string, string> = {
-  rpm: `
-[[ $1 == -q && $2 == --quiet ]] || exit 2
-grep -Fxq -- "$3" "$STUB_STATE/installed"`,
-  dnf: `
-[[ $1 == install ]] || exit 1
-printf '%s\\n' "\${@: -1}" >>"$STUB_STATE/installed"`,
+  rpm: RPM_STUB,
+  dnf: DNF_STUB,
   haproxy: `
 [[ $1 == -c && $2 == -f && -f $3 ]] || { echo "stub haproxy: unexpected arguments: $*" >&2; exit 4; }
 if [[ -e $STUB_STATE/refuses ]]; then
@@ -101,38 +68,18 @@ case "$*" in
 esac`,
 };
 
-interface RunResult {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-class Sandbox {
-  readonly root: string;
+class Sandbox extends StubSandbox {
   readonly config: string;
-  private readonly bin: string;
-  private readonly state: string;
-  private readonly log: string;
 
   constructor() {
-    this.root = mkdtempSync(join(tmpdir(), 'storestack-gateway-'));
-    this.bin = join(this.root, 'bin');
-    this.state = join(this.root, 'state');
-    this.log = join(this.root, 'calls.log');
+    super({ prefix: 'storestack-gateway-', stubs: STUBS, realTools: REAL_TOOLS, stateFiles: ['installed'] });
     this.config = join(this.root, 'etc', 'haproxy', 'haproxy.cfg');
-    for (const dir of [this.bin, this.state]) mkdirSync(dir, { recursive: true });
-    writeFileSync(join(this.state, 'installed'), '');
-    writeFileSync(this.log, '');
-    for (const [name, body] of Object.entries(STUBS)) {
-      writeFileSync(join(this.bin, name), stubScript(body), { mode: 0o755 });
-    }
-    for (const tool of REAL_TOOLS) symlinkSync(required(tool), join(this.bin, tool));
   }
 
   /** Puts SELinux's tools on PATH, reporting it enabled. */
   enableSelinux(): void {
-    writeFileSync(join(this.bin, 'selinuxenabled'), stubScript('exit 0'), { mode: 0o755 });
-    writeFileSync(join(this.bin, 'setsebool'), stubScript(''), { mode: 0o755 });
+    this.addStub('selinuxenabled', 'exit 0');
+    this.addStub('setsebool', '');
   }
 
   /** Creates a state file (`active`, `refuses`). */
@@ -144,14 +91,10 @@ class Sandbox {
     rmSync(join(this.state, flag), { force: true });
   }
 
-  calls(): string[] {
-    return readFileSync(this.log, 'utf8').split('\n').filter(Boolean);
-  }
-
   /** The calls since the log was last cleared, then clears it. */
   takeCalls(): string[] {
     const calls = this.calls();
-    writeFileSync(this.log, '');
+    this.clearCalls();
     return calls;
   }
 
@@ -161,32 +104,7 @@ class Sandbox {
   }
 
   run(script: string): Promise<RunResult> {
-    const file = join(this.root, 'user-data.sh');
-    writeFileSync(file, script, { mode: 0o755 });
-    const child = spawn(BASH, [file], {
-      env: {
-        PATH: this.bin,
-        STORESTACK_HAPROXY_CFG: this.config,
-        STUB_LOG: this.log,
-        STUB_STATE: this.state,
-      },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    return new Promise((resolve, reject) => {
-      child.on('error', reject);
-      child.on('close', (status) => resolve({ status, stdout, stderr }));
-    });
-  }
-
-  remove(): void {
-    rmSync(this.root, { recursive: true, force: true });
+    return this.execute('user-data.sh', script, { STORESTACK_HAPROXY_CFG: this.config });
   }
 }
 

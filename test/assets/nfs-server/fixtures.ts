@@ -2,21 +2,13 @@
 // commands stubbed on PATH. No real command reaches the system: PATH holds only the stubs and
 // a few file utilities, so a command missing from the stubs fails the run with "not found".
 
-import { spawn } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NfsServerUserDataProps, NfsShareVolume } from '../../../src/assets/nfs-server/render.ts';
-import { BASH, required, stubScript } from '../stubbed-commands.ts';
+import { type RunResult, StubSandbox } from '../sandbox.ts';
+import { DNF_STUB, RPM_STUB, realCommand } from '../stubbed-commands.ts';
+
+export type { RunResult };
 
 export const SAMPLE_CIDRS = ['10.0.101.0/24', '10.0.102.0/24', '10.0.103.0/24'];
 
@@ -81,14 +73,10 @@ printf '%s\\n' "$mount_point" >>"$STUB_STATE/mounted"`,
   mountpoint: `
 [[ $1 == -q ]] || exit 2
 grep -Fxq -- "$2" "$STUB_STATE/mounted"`,
-  rpm: `
-[[ $1 == -q && $2 == --quiet ]] || exit 2
-grep -Fxq -- "$3" "$STUB_STATE/installed"`,
-  dnf: `
-[[ $1 == install ]] || exit 1
-printf '%s\\n' "\${@: -1}" >>"$STUB_STATE/installed"`,
+  rpm: RPM_STUB,
+  dnf: DNF_STUB,
   // Logs and goes on sleeping for real, so the tests can see that the script polled.
-  sleep: `exec ${required('sleep')} "$@"`,
+  sleep: realCommand('sleep'),
   systemctl: '',
   // Logged, not run: the test user owns the sandbox, and the uid need not exist here.
   chown: '',
@@ -96,41 +84,28 @@ printf '%s\\n' "\${@: -1}" >>"$STUB_STATE/installed"`,
   udevadm: '',
 };
 
-export interface RunResult {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-export class Sandbox {
-  readonly root: string;
+export class Sandbox extends StubSandbox {
   readonly byId: string;
   readonly fstab: string;
   readonly exports: string;
-  private readonly bin: string;
   private readonly devices: string;
-  private readonly state: string;
-  private readonly log: string;
   private deviceCount = 0;
 
   constructor() {
     // realpath: the script resolves the by-id links with readlink -f.
-    this.root = realpathSync(mkdtempSync(join(tmpdir(), 'storestack-nfs-')));
-    this.bin = join(this.root, 'bin');
+    super({
+      prefix: 'storestack-nfs-',
+      realpath: true,
+      stubs: STUBS,
+      realTools: REAL_TOOLS,
+      stateFiles: ['filesystems', 'mounted', 'installed'],
+    });
     this.byId = join(this.root, 'dev', 'disk', 'by-id');
     this.devices = join(this.root, 'dev');
-    this.state = join(this.root, 'state');
-    this.log = join(this.root, 'calls.log');
     this.fstab = join(this.root, 'etc', 'fstab');
     this.exports = join(this.root, 'etc', 'exports');
-    for (const dir of [this.bin, this.byId, this.state, join(this.root, 'etc')]) mkdirSync(dir, { recursive: true });
-    for (const file of ['filesystems', 'mounted', 'installed']) writeFileSync(join(this.state, file), '');
-    writeFileSync(this.log, '');
+    for (const dir of [this.byId, join(this.root, 'etc')]) mkdirSync(dir, { recursive: true });
     writeFileSync(this.fstab, 'UUID=8a4c3f0e-1b2d-4e5f-9a8b-7c6d5e4f3a2b / xfs defaults,noatime 1 1\n');
-    for (const [name, body] of Object.entries(STUBS)) {
-      writeFileSync(join(this.bin, name), stubScript(body), { mode: 0o755 });
-    }
-    for (const tool of REAL_TOOLS) symlinkSync(required(tool), join(this.bin, tool));
   }
 
   /** Attaches a volume: a fake NVMe device and its udev link. Returns the device path. */
@@ -147,11 +122,6 @@ export class Sandbox {
     writeFileSync(join(this.state, 'filesystems'), `${device} ${type} ${uuid}\n`, { flag: 'a' });
   }
 
-  /** Marks a package as installed, for the rpm stub. */
-  install(name: string): void {
-    writeFileSync(join(this.state, 'installed'), `${name}\n`, { flag: 'a' });
-  }
-
   /** The filesystems on the devices: device -> { type, uuid }. */
   filesystems(): Map<string, { type: string; uuid: string }> {
     const lines = readFileSync(join(this.state, 'filesystems'), 'utf8').split('\n').filter(Boolean);
@@ -163,50 +133,14 @@ export class Sandbox {
     );
   }
 
-  /** Every stubbed command run so far, as "<name> <arguments>". */
-  calls(): string[] {
-    return readFileSync(this.log, 'utf8').split('\n').filter(Boolean);
-  }
-
-  callsOf(name: string): string[] {
-    return this.calls().filter((call) => call === name || call.startsWith(`${name} `));
-  }
-
-  read(file: string): string | undefined {
-    return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
-  }
-
   /** Runs a rendered script with the sandbox's locations and stubs. */
   run(script: string, env: Record<string, string> = {}): Promise<RunResult> {
-    const file = join(this.root, 'user-data.sh');
-    writeFileSync(file, script, { mode: 0o755 });
-    const child = spawn(BASH, [file], {
-      env: {
-        PATH: this.bin,
-        STORESTACK_DEV_BY_ID: this.byId,
-        STORESTACK_FSTAB: this.fstab,
-        STORESTACK_EXPORTS: this.exports,
-        STORESTACK_POLL_SECONDS: '0.1',
-        STUB_LOG: this.log,
-        STUB_STATE: this.state,
-        ...env,
-      },
+    return this.execute('user-data.sh', script, {
+      STORESTACK_DEV_BY_ID: this.byId,
+      STORESTACK_FSTAB: this.fstab,
+      STORESTACK_EXPORTS: this.exports,
+      STORESTACK_POLL_SECONDS: '0.1',
+      ...env,
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    return new Promise((resolve, reject) => {
-      child.on('error', reject);
-      child.on('close', (status) => resolve({ status, stdout, stderr }));
-    });
-  }
-
-  remove(): void {
-    rmSync(this.root, { recursive: true, force: true });
   }
 }

@@ -1,26 +1,26 @@
 // Sample props for the connector's FTP files, and a sandbox that runs the rendered hook with the
 // system commands stubbed on PATH. No real system command is reachable: PATH holds only the stubs
 // and a few file utilities, so a command missing from the stubs fails with "not found".
-import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import {
-  type BundleFile,
   type ConnectorFtpProps,
   FTP_HOOK_BUNDLE_PATH,
   renderConnectorFtpFiles,
 } from '../../../../src/assets/beanstalk/connector-ftp/render.ts';
-import { BASH, required, stubScript } from '../../stubbed-commands.ts';
+import { bundleFile } from '../../bundle.ts';
+import { MountingStubSandbox, type TimedRunResult } from '../../sandbox.ts';
+import {
+  AWS_PARAMETERS_STUB,
+  FINDMNT_STUB,
+  MOUNTPOINT_STUB,
+  mountStub,
+  RPM_STUB,
+  RUNUSER_STUB,
+  realCommand,
+} from '../../stubbed-commands.ts';
+
+export { bundleFile };
 
 export const SHARE_PARAMETER = '/storestack/shared/shares/connector';
 export const SECRET_ARN_PARAMETER = '/storestack/apps/connector/ftp-secret-arn';
@@ -51,13 +51,6 @@ export function sampleProps(change: Partial<ConnectorFtpProps> = {}): ConnectorF
     mountTimeoutSeconds: 300,
     ...change,
   };
-}
-
-/** One rendered file, by its path in the bundle. */
-export function bundleFile(files: readonly BundleFile[], path: string): string {
-  const file = files.find((candidate) => candidate.path === path);
-  if (!file) throw new Error(`test setup: the bundle has no ${path}`);
-  return file.content;
 }
 
 // The real tools the hook and the stubs may use. Everything else on PATH is a stub.
@@ -93,50 +86,13 @@ const REAL_TOOLS = [
 //   chpasswd-input             what chpasswd read on its standard input
 //   chown-fail                 chown fails (a share with root_squash)
 //   systemd/<unit>.enabled, systemd/<unit>.active, systemd/<unit>.fail (restart fails)
-const KEY = (variable: string) => `"\${${variable}//[\\/:]/%}"`;
 const STUBS: Record<string, string> = {
-  aws: `
-kind=ssm
-[[ $1 != secretsmanager ]] || kind=secrets
-name=''
-while (($#)); do
-  case $1 in --name | --secret-id) name=$2; shift 2 ;; *) shift ;; esac
-done
-file="$STUB_STATE/$kind/"${KEY('name')}
-if [[ ! -f $file ]]; then
-  if [[ $kind == ssm ]]; then
-    echo "An error occurred (ParameterNotFound) when calling the GetParameter operation: Parameter $name not found." >&2
-  else
-    echo "An error occurred (ResourceNotFoundException) when calling the GetSecretValue operation: Secrets Manager can't find the specified secret." >&2
-  fi
-  exit 254
-fi
-printf '%s\\n' "$(cat "$file")"`,
-  mount: `
-[[ $1 == -t && $3 == -o && $# == 6 ]] || { echo "stub mount: unexpected arguments: $*" >&2; exit 4; }
-type=$2 source=$5 mount_point=$6
-[[ -d $mount_point ]] || { echo "mount: $mount_point: mount point does not exist." >&2; exit 32; }
-fail_file="$STUB_STATE/mount-fail/"${KEY('source')}
-if [[ -f $fail_file ]]; then
-  left=$(cat "$fail_file")
-  if [[ $left == always ]] || ((left > 0)); then
-    [[ $left == always ]] || printf '%s\\n' "$((left - 1))" >"$fail_file"
-    echo "mount.nfs4: Connection timed out for $source on $mount_point" >&2
-    exit 32
-  fi
-fi
-printf '%s %s %s\\n' "$mount_point" "$source" "$type" >>"$STUB_STATE/mounted"`,
-  mountpoint: `
-[[ $1 == -q ]] || exit 2
-if [[ -f "$STUB_STATE/mount-hang/"${KEY('2')} ]]; then exec sleep 30; fi
-awk -v mp="$2" '$1 == mp { found = 1 } END { exit !found }' "$STUB_STATE/mounted"`,
-  // efs-utils mounts through a local TLS tunnel: findmnt shows 127.0.0.1:/ for every EFS share.
-  findmnt: `
-[[ $1 == --noheadings && $2 == --output && $3 == SOURCE && $4 == --mountpoint ]] || exit 2
-awk -v mp="$5" '$1 == mp { print ($3 == "efs" ? "127.0.0.1:/" : $2); found = 1 } END { exit !found }' "$STUB_STATE/mounted"`,
-  rpm: `
-[[ $1 == -q && $2 == --quiet ]] || exit 2
-grep -Fxq -- "$3" "$STUB_STATE/installed"`,
+  aws: AWS_PARAMETERS_STUB,
+  mount: mountStub(),
+  mountpoint: MOUNTPOINT_STUB,
+  findmnt: FINDMNT_STUB,
+  rpm: RPM_STUB,
+  // Every package named, not only the last.
   dnf: `
 [[ $1 == install ]] || exit 1
 shift
@@ -181,10 +137,7 @@ mv "$STUB_STATE/passwd.next" "$STUB_STATE/passwd"`,
 (($# == 0)) || { echo "stub chpasswd: unexpected arguments: $*" >&2; exit 2; }
 cat >>"$STUB_STATE/chpasswd-input"`,
   // Runs the command as the test user: the sandbox belongs to it.
-  runuser: `
-[[ $1 == -u && $3 == -- ]] || { echo "stub runuser: unexpected arguments: $*" >&2; exit 2; }
-shift 3
-exec "$@"`,
+  runuser: RUNUSER_STUB,
   // Logged, not run: the test user owns the sandbox, and webapp need not exist here.
   chown: `
 [[ ! -f "$STUB_STATE/chown-fail" ]] || { echo "chown: changing ownership of '\${*: -1}': Operation not permitted" >&2; exit 1; }`,
@@ -202,21 +155,14 @@ is-active) [[ $2 == --quiet && -f "$units/$3.active" ]] ;;
 *) echo "stub systemctl: unexpected arguments: $*" >&2; exit 2 ;;
 esac`,
   // Logs and goes on sleeping for real, so the tests can see that the hook polled.
-  sleep: `exec ${required('sleep')} "$@"`,
+  sleep: realCommand('sleep'),
   // The hook parses the secret with PHP: the real CLI.
-  php: `exec ${required('php')} "$@"`,
+  php: realCommand('php'),
 };
 
-export interface RunResult {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  /** Wall-clock time of the run, in milliseconds. */
-  readonly elapsedMs: number;
-}
+export type RunResult = TimedRunResult;
 
-export class Sandbox {
-  readonly root: string;
+export class Sandbox extends MountingStubSandbox {
   /** The connector's share, as the hook mounts it: the FTP root. */
   readonly mountPoint: string;
   /** The live release, as Beanstalk leaves it for the postdeploy hooks. */
@@ -227,15 +173,16 @@ export class Sandbox {
   readonly userlist: string;
   readonly pamDir: string;
   readonly systemdDir: string;
-  private readonly bin: string;
-  private readonly state: string;
-  private readonly log: string;
 
   constructor() {
-    this.root = realpathSync(mkdtempSync(join(tmpdir(), 'storestack-connector-ftp-')));
-    this.bin = join(this.root, 'bin');
-    this.state = join(this.root, 'state');
-    this.log = join(this.root, 'calls.log');
+    super({
+      prefix: 'storestack-connector-ftp-',
+      realpath: true,
+      stubs: STUBS,
+      realTools: REAL_TOOLS,
+      stateDirs: ['ssm', 'secrets', 'mount-fail', 'mount-hang', 'systemd'],
+      stateFiles: ['mounted', 'installed', 'chpasswd-input'],
+    });
     this.mountPoint = join(this.root, 'mnt', 'storestack', 'connector-ftp');
     this.release = join(this.root, 'var', 'app', 'current');
     this.fstab = join(this.root, 'etc', 'fstab');
@@ -244,25 +191,12 @@ export class Sandbox {
     this.userlist = join(this.root, 'etc', 'vsftpd', 'storestack-user_list');
     this.pamDir = join(this.root, 'etc', 'pam.d');
     this.systemdDir = join(this.root, 'etc', 'systemd', 'system');
-    for (const dir of [this.bin, this.release, join(this.root, 'etc', 'vsftpd'), this.pamDir]) {
+    for (const dir of [this.release, join(this.root, 'etc', 'vsftpd'), this.pamDir]) {
       mkdirSync(dir, { recursive: true });
     }
-    for (const dir of ['ssm', 'secrets', 'mount-fail', 'mount-hang', 'systemd']) {
-      mkdirSync(join(this.state, dir), { recursive: true });
-    }
-    for (const file of ['mounted', 'installed', 'chpasswd-input']) writeFileSync(join(this.state, file), '');
     // The web user owns the sandbox: the test user's ids stand for webapp's.
     this.setWebUser(process.getuid?.() ?? 1000, process.getgid?.() ?? 1000);
-    writeFileSync(this.log, '');
     writeFileSync(this.fstab, 'UUID=8a4c3f0e-1b2d-4e5f-9a8b-7c6d5e4f3a2b / xfs defaults,noatime 1 1\n');
-    for (const [name, body] of Object.entries(STUBS)) {
-      writeFileSync(join(this.bin, name), stubScript(body), { mode: 0o755 });
-    }
-    for (const tool of REAL_TOOLS) symlinkSync(required(tool), join(this.bin, tool));
-  }
-
-  private static key(value: string): string {
-    return value.replaceAll(/[/:]/g, '%');
   }
 
   /** The props, with the sandbox's mount point. */
@@ -306,16 +240,8 @@ export class Sandbox {
     return readFileSync(join(this.state, 'chpasswd-input'), 'utf8');
   }
 
-  setParameter(name: string, value: string): void {
-    writeFileSync(join(this.state, 'ssm', Sandbox.key(name)), value);
-  }
-
-  removeParameter(name: string): void {
-    rmSync(join(this.state, 'ssm', Sandbox.key(name)));
-  }
-
   /** A secret, as aws secretsmanager get-secret-value --output json returns it. */
-  setSecret(arn: string, secretString: string, versionId = SECRET_VERSION): void {
+  override setSecret(arn: string, secretString: string, versionId = SECRET_VERSION): void {
     const response = {
       ARN: arn,
       Name: 'storestack/connector/ftp',
@@ -324,7 +250,7 @@ export class Sandbox {
       VersionStages: ['AWSCURRENT'],
       CreatedDate: '2026-01-01T00:00:00+00:00',
     };
-    writeFileSync(join(this.state, 'secrets', Sandbox.key(arn)), JSON.stringify(response, null, 4));
+    super.setSecret(arn, JSON.stringify(response, null, 4));
   }
 
   /** The parameters and the secret of a healthy platform. */
@@ -333,33 +259,6 @@ export class Sandbox {
     this.setParameter(GATEWAY_IP_PARAMETER, GATEWAY_IP);
     this.setParameter(SECRET_ARN_PARAMETER, SECRET_ARN);
     this.setSecret(SECRET_ARN, JSON.stringify({ password: PASSWORD }));
-  }
-
-  /** Mount attempts of this source fail `times` times (or always) before one succeeds. */
-  failMount(source: string, times: number | 'always'): void {
-    writeFileSync(join(this.state, 'mount-fail', Sandbox.key(source)), `${times}\n`);
-  }
-
-  /** Looking at this mounted directory never returns (its file server is gone). */
-  hangMountPoint(mountPoint: string): void {
-    writeFileSync(join(this.state, 'mount-hang', Sandbox.key(mountPoint)), '');
-  }
-
-  /** Marks a directory as mounted, as if mounted before this run. */
-  addMount(mountPoint: string, source: string, type: string): void {
-    mkdirSync(mountPoint, { recursive: true });
-    writeFileSync(join(this.state, 'mounted'), `${mountPoint} ${source} ${type}\n`, { flag: 'a' });
-  }
-
-  /** The mounted shares: mount point -> source. */
-  mounted(): Map<string, string> {
-    const lines = readFileSync(join(this.state, 'mounted'), 'utf8').split('\n').filter(Boolean);
-    return new Map(lines.map((line) => line.split(' ') as [string, string]));
-  }
-
-  /** Marks a package as installed, for the rpm stub. */
-  install(name: string): void {
-    writeFileSync(join(this.state, 'installed'), `${name}\n`, { flag: 'a' });
   }
 
   /** chown fails from now on, as on a share with root_squash. */
@@ -381,35 +280,9 @@ export class Sandbox {
     return existsSync(join(this.state, 'systemd', `${unit}.active`));
   }
 
-  /** Every stubbed command run so far, as "<name> <arguments>". */
-  calls(): string[] {
-    return readFileSync(this.log, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => line.trimEnd());
-  }
-
-  callsOf(name: string): string[] {
-    return this.calls().filter((call) => call === name || call.startsWith(`${name} `));
-  }
-
-  clearCalls(): void {
-    writeFileSync(this.log, '');
-  }
-
-  /** The raw call log, for searching it for secrets. */
-  callLog(): string {
-    return readFileSync(this.log, 'utf8');
-  }
-
-  read(file: string): string | undefined {
-    return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
-  }
-
-  /** Writes a file under the sandbox, creating its directories. */
-  write(file: string, content: string, mode = 0o644): void {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, content, { mode });
+  /** Every stubbed command run so far, as "<name> <arguments>", without trailing blanks. */
+  override calls(): string[] {
+    return super.calls().map((line) => line.trimEnd());
   }
 
   /** The locations the hook is pointed at, for every run. */
@@ -429,27 +302,6 @@ export class Sandbox {
 
   /** Runs a rendered script with the sandbox's stubs and locations; `env` adds or overrides. */
   run(script: string, env: Record<string, string> = {}): Promise<RunResult> {
-    const file = join(this.root, 'hook.sh');
-    writeFileSync(file, script, { mode: 0o755 });
-    const started = performance.now();
-    const child = spawn(BASH, [file], {
-      env: { PATH: this.bin, STUB_LOG: this.log, STUB_STATE: this.state, ...this.environment(), ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    return new Promise((resolve, reject) => {
-      child.on('error', reject);
-      child.on('close', (status) => resolve({ status, stdout, stderr, elapsedMs: performance.now() - started }));
-    });
-  }
-
-  remove(): void {
-    rmSync(this.root, { recursive: true, force: true });
+    return this.executeTimed('hook.sh', script, { ...this.environment(), ...env });
   }
 }
