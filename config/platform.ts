@@ -144,6 +144,12 @@ export const platform = {
     arn: 'arn:aws:acm:eu-west-3:123456789012:certificate/0f1e2d3c-4b5a-4697-8877-665544332211',
     coveredNames: ['*.client.url', 'client.url'],
   },
+  // Document 7.C: the media and static distributions fetch from prod; the certificate imported
+  // again in us-east-1 for them (CloudFront's region). The public zone is created (no id given).
+  edge: {
+    environment: 'prod',
+    cloudFrontCertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d',
+  },
   databases: {
     engineVersion: '8.4.7',
     maxAllowedPacketBytes: 268435456,

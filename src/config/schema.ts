@@ -18,6 +18,7 @@ import {
   searchZones,
   storageSchema,
 } from './data-schema.ts';
+import { edgeSchema } from './edge-schema.ts';
 import {
   asn,
   awsRegion,
@@ -356,6 +357,8 @@ export const platformSchema = z
         )
         .min(1),
     }),
+    /** CloudFront and the public zone (document 7.C, 7.H). */
+    edge: edgeSchema,
     databases: databasesSchema.extend({
       /** The database shared by the PIM, the custom connection application and the Mirakl connector. */
       apps: databaseSchema,
@@ -410,6 +413,13 @@ export const platformSchema = z
     checkDataTier(platform, ctx);
     checkCertificateCoverage(platform, ctx);
     checkGateways(platform.gateway, ctx, ['gateway']);
+    if (!platform.environments.some((environment) => environment.name === platform.edge.environment)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['edge', 'environment'],
+        message: `${platform.edge.environment} is not one of environments (${platform.environments.map((environment) => environment.name).join(', ')})`,
+      });
+    }
     checkConnectorPassivePorts(platform.gateway, platform.apps, ctx);
     if (platform.domains.public === platform.domains.internal) {
       ctx.addIssue({
@@ -422,7 +432,7 @@ export const platformSchema = z
 
 /** Every host name storestack serves over HTTPS must be covered by the imported certificate. */
 function checkCertificateCoverage(
-  platform: Pick<z.output<typeof platformSchema>, 'aws' | 'environments' | 'certificate' | 'apps'>,
+  platform: Pick<z.output<typeof platformSchema>, 'aws' | 'environments' | 'certificate' | 'apps' | 'domains'>,
   ctx: z.RefinementCtx,
 ): void {
   const covered = platform.certificate.coveredNames;
@@ -438,6 +448,10 @@ function checkCertificateCoverage(
     ...platform.environments.flatMap((environment, i) =>
       environment.magento.hostNames.map((host, j) => ({ host, path: ['environments', i, 'magento', 'hostNames', j] })),
     ),
+    ...(['media', 'static'] as const).map((name) => ({
+      host: `${name}.${platform.domains.public}`,
+      path: ['certificate', 'coveredNames'],
+    })),
     ...(['pim', 'connector', 'mirakl'] as const).map((app) => ({
       host: platform.apps[app].hostName,
       path: ['apps', app, 'hostName'],

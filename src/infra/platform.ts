@@ -3,6 +3,7 @@ import type { Platform } from '../config/schema.ts';
 import { AppsDataStack } from './stacks/apps-data-stack.ts';
 import { AppsStack } from './stacks/apps-stack.ts';
 import { DataStack } from './stacks/data-stack.ts';
+import { EdgeStack } from './stacks/edge-stack.ts';
 import { MagentoApplicationStack } from './stacks/magento-application-stack.ts';
 import { MagentoStack } from './stacks/magento-stack.ts';
 import { NetworkStack } from './stacks/network-stack.ts';
@@ -21,6 +22,7 @@ export interface PlatformStacks {
   readonly magento: ReadonlyMap<string, MagentoStack>;
   readonly ops: OpsStack;
   readonly apps: AppsStack;
+  readonly edge: EdgeStack;
 }
 
 /**
@@ -54,5 +56,6 @@ export function buildPlatform(app: App, platform: Platform): PlatformStacks {
   );
   const ops = new OpsStack(app, { platform, network });
   const apps = new AppsStack(app, { platform, network, storage, appsData, ops });
-  return { network, storage, appsData, data, magentoApplication, magento, ops, apps };
+  const edge = new EdgeStack(app, { platform, magento, apps });
+  return { network, storage, appsData, data, magentoApplication, magento, ops, apps, edge };
 }

@@ -76,7 +76,7 @@ export class SharedLoadBalancer extends Construct {
     acknowledge(this.loadBalancer, {
       id: 'PCI.DSS.321-ALBWAFEnabled',
       reason:
-        'The hosting document specifies no WAF, and a web ACL in front of a Magento store needs rules tuned to its admin and API traffic before it blocks anything; whether to add one (PCI DSS 6.6 also accepts application reviews) is an open question for the client, listed in the README deviations table.',
+        "The production ALB's web ACL lives in the Edge stack beside CloudFront (it requires CloudFront's secret header on /pub/media and /pub/static), out of this rule's sight; a managed rule set for the store itself needs tuning to Magento's admin and API traffic and is an open question for the client (README deviations).",
     });
     if (!props.deletionProtection) {
       acknowledge(this.loadBalancer, {
