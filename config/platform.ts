@@ -150,6 +150,13 @@ export const platform = {
     environment: 'prod',
     cloudFrontCertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d',
   },
+  // Document 6.A, 6.B and the Ansible and phpMyAdmin hosts.
+  ops: {
+    openVpn: { instanceType: 't3.small', amiId: 'ami-0c0f4d0d53a6b2f1e', clientCidr: '10.8.0.0/24' },
+    rundeck: { instanceType: 't3.large', amiId: 'ami-0c0f4d0d53a6b2f1e', volumeGiB: 50, project: 'client-magento' },
+    ansible: { instanceType: 't3.small' },
+    phpMyAdmin: { instanceType: 't3.small', version: '5.2.2' },
+  },
   databases: {
     engineVersion: '8.4.7',
     maxAllowedPacketBytes: 268435456,

@@ -32,6 +32,7 @@ import {
   validCidr,
 } from './fields.ts';
 import { magentoTierSchema } from './magento-schema.ts';
+import { opsSchema } from './ops-schema.ts';
 
 // ---------------------------------------------------------------------------
 // Network (document section G)
@@ -359,6 +360,8 @@ export const platformSchema = z
     }),
     /** CloudFront and the public zone (document 7.C, 7.H). */
     edge: edgeSchema,
+    /** The operations servers (document 6.A, 6.B): OpenVPN, Rundeck, Ansible, phpMyAdmin. */
+    ops: opsSchema,
     databases: databasesSchema.extend({
       /** The database shared by the PIM, the custom connection application and the Mirakl connector. */
       apps: databaseSchema,
@@ -413,6 +416,15 @@ export const platformSchema = z
     checkDataTier(platform, ctx);
     checkCertificateCoverage(platform, ctx);
     checkGateways(platform.gateway, ctx, ['gateway']);
+    const vpnClients = validCidr(platform.ops.openVpn.clientCidr);
+    const vpc = validCidr(platform.network.vpcCidr);
+    if (vpnClients && vpc && cidrsOverlap(vpnClients, vpc)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ops', 'openVpn', 'clientCidr'],
+        message: `${platform.ops.openVpn.clientCidr} overlaps the VPC ${platform.network.vpcCidr}: the clients' addresses must be routable apart from it`,
+      });
+    }
     if (!platform.environments.some((environment) => environment.name === platform.edge.environment)) {
       ctx.addIssue({
         code: 'custom',

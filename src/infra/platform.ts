@@ -7,6 +7,7 @@ import { EdgeStack } from './stacks/edge-stack.ts';
 import { MagentoApplicationStack } from './stacks/magento-application-stack.ts';
 import { MagentoStack } from './stacks/magento-stack.ts';
 import { NetworkStack } from './stacks/network-stack.ts';
+import { OpsDataStack } from './stacks/ops-data-stack.ts';
 import { OpsStack } from './stacks/ops-stack.ts';
 import { StorageStack } from './stacks/storage-stack.ts';
 
@@ -20,6 +21,7 @@ export interface PlatformStacks {
   readonly magentoApplication: MagentoApplicationStack;
   /** Per environment name. */
   readonly magento: ReadonlyMap<string, MagentoStack>;
+  readonly opsData: OpsDataStack;
   readonly ops: OpsStack;
   readonly apps: AppsStack;
   readonly edge: EdgeStack;
@@ -54,8 +56,9 @@ export function buildPlatform(app: App, platform: Platform): PlatformStacks {
       }),
     ]),
   );
-  const ops = new OpsStack(app, { platform, network });
+  const opsData = new OpsDataStack(app, { platform, network });
+  const ops = new OpsStack(app, { platform, network, opsData });
   const apps = new AppsStack(app, { platform, network, storage, appsData, ops });
   const edge = new EdgeStack(app, { platform, magento, apps });
-  return { network, storage, appsData, data, magentoApplication, magento, ops, apps, edge };
+  return { network, storage, appsData, data, magentoApplication, magento, opsData, ops, apps, edge };
 }

@@ -65,7 +65,7 @@ describe('AppsData stack', () => {
     expect(subnets).toHaveLength(3);
   });
 
-  it('admits MySQL from the PIM, the connector and the Mirakl connector only, and lets nothing out', () => {
+  it('admits MySQL from the PIM, the connector, the Mirakl connector and phpMyAdmin only, and lets nothing out', () => {
     // GIVEN
     const groups = instance.Properties.VPCSecurityGroups as unknown[];
     expect(groups).toHaveLength(1);
@@ -89,6 +89,12 @@ describe('AppsData stack', () => {
       { protocol: 'tcp', fromPort: 3306, toPort: 3306, source: appGroup('pim') },
       { protocol: 'tcp', fromPort: 3306, toPort: 3306, source: appGroup('connector') },
       { protocol: 'tcp', fromPort: 3306, toPort: 3306, source: appGroup('mirakl') },
+      {
+        protocol: 'tcp',
+        fromPort: 3306,
+        toPort: 3306,
+        source: network.resolve(network.consumers.databaseAdmin.securityGroupId),
+      },
     ]);
     expect(group?.Properties.SecurityGroupIngress).toBeUndefined();
     expect(group?.Properties.SecurityGroupEgress).toEqual(NO_EGRESS);

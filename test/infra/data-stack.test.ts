@@ -176,7 +176,7 @@ describe('Data stacks (sample configuration)', () => {
     });
 
     it.each(ENVIRONMENTS)(
-      'admits MySQL into the %s database from its Magento instances only, and lets nothing out',
+      'admits MySQL into the %s database from its Magento instances and phpMyAdmin only, and lets nothing out',
       (env) => {
         // GIVEN
         const { resources } = synthesized.data(env);
@@ -187,7 +187,15 @@ describe('Data stacks (sample configuration)', () => {
         const rules = rulesOf(resources, outputs, groups[0]);
         // THEN
         expect(rules).toEqual({
-          ingress: [{ protocol: 'tcp', fromPort: 3306, toPort: 3306, source: magentoGroup(env) }],
+          ingress: [
+            { protocol: 'tcp', fromPort: 3306, toPort: 3306, source: magentoGroup(env) },
+            {
+              protocol: 'tcp',
+              fromPort: 3306,
+              toPort: 3306,
+              source: network.resolve(network.consumers.databaseAdmin.securityGroupId),
+            },
+          ],
           egress: NO_EGRESS,
           standaloneEgress: 0,
         });

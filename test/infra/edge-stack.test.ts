@@ -78,13 +78,13 @@ describe('Edge stack (sample configuration)', () => {
     const [aclId, acl] = only(edge, 'AWS::WAFv2::WebACL');
     expect(acl.Properties.Scope).toBe('REGIONAL');
     expect(acl.Properties.DefaultAction).toEqual({ Allow: {} });
-    const [rule] = acl.Properties.Rules as Properties[];
-    expect(rule?.Action).toEqual({ Block: {} });
-    const [paths, missingHeader] = rule?.Statement.AndStatement.Statements as Properties[];
+    const [rule] = acl.Properties.Rules as [Properties];
+    expect(rule.Action).toEqual({ Block: {} });
+    const [paths, missingHeader] = rule.Statement.AndStatement.Statements as [Properties, Properties];
     expect(
-      (paths?.OrStatement.Statements as Properties[]).map((statement) => statement.ByteMatchStatement.SearchString),
+      (paths.OrStatement.Statements as Properties[]).map((statement) => statement.ByteMatchStatement.SearchString),
     ).toEqual(['/pub/media/', '/pub/static/']);
-    const header = missingHeader?.NotStatement.Statement.ByteMatchStatement;
+    const header = missingHeader.NotStatement.Statement.ByteMatchStatement;
     expect(header.FieldToMatch).toEqual({ SingleHeader: { Name: ORIGIN_VERIFY_HEADER } });
     expect(header.PositionalConstraint).toBe('EXACTLY');
     expect(isSecretReference(header.SearchString, secretId)).toBe(true);

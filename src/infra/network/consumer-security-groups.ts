@@ -45,7 +45,11 @@ export class ConsumerSecurityGroups extends Construct {
     for (const app of SATELLITE_APPS) {
       this.appGroups.set(app, create(`App-${app}`, app, `${app} instances`));
     }
+    this.databaseAdmin = create('DatabaseAdmin', 'database-admin', 'phpMyAdmin: administers every database');
   }
+
+  /** The group of phpMyAdmin, which every database admits (document: phpMyAdmin on EC2). */
+  readonly databaseAdmin: ec2.SecurityGroup;
 
   /** The group every Magento instance (front end and back office) of the environment wears. */
   magento(environment: string): ec2.ISecurityGroup {

@@ -43,7 +43,10 @@ export class AppsDataStack extends PlatformStack {
       subnets: { subnets: network.network.subnets('private') },
       config: platform.databases.apps,
       engine: platform.databases,
-      clients: SATELLITE_APPS.map((app) => ({ name: app, securityGroup: network.consumers.app(app) })),
+      clients: [
+        ...SATELLITE_APPS.map((app) => ({ name: app, securityGroup: network.consumers.app(app) })),
+        { name: 'phpMyAdmin', securityGroup: network.consumers.databaseAdmin },
+      ],
       instanceIdentifier: `${platform.client.name}-apps`,
       secretName: `${platform.project}/apps/database`,
       databaseName: 'apps',

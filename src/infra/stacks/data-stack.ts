@@ -57,7 +57,10 @@ export class DataStack extends PlatformStack {
       subnets: { subnets: privateSubnets },
       config: environment.database,
       engine: platform.databases,
-      clients: [{ name: `Magento ${env}`, securityGroup: magento }],
+      clients: [
+        { name: `Magento ${env}`, securityGroup: magento },
+        { name: 'phpMyAdmin', securityGroup: network.consumers.databaseAdmin },
+      ],
       // The document's alarm names the prod instance this way: awsrds-client-magento-prod-...
       instanceIdentifier: `${client}-magento-${env}`,
       secretName: `${secretPrefix}/database`,

@@ -1,15 +1,39 @@
+import { Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
 import type { Construct } from 'constructs';
+import { renderAnsibleUserData } from '../../assets/ansible/render.ts';
 import { renderGateway } from '../../assets/gateway/render.ts';
+import { renderOpenVpnUserData } from '../../assets/openvpn/render.ts';
+import { renderPhpMyAdminUserData } from '../../assets/phpmyadmin/render.ts';
+import { renderRundeckJobs } from '../../assets/rundeck/jobs.ts';
+import { RUNDECK_PORT, renderRundeckUserData } from '../../assets/rundeck/render.ts';
+import { fitUserData } from '../../assets/user-data/compress.ts';
+import { cidr } from '../../config/cidr.ts';
 import type { Platform } from '../../config/schema.ts';
+import { acknowledge, acknowledgeWildcardResources } from '../gates/index.ts';
 import { Gateway } from '../ops/gateway.ts';
+import { OpsServer } from '../ops/ops-server.ts';
 import { PublishedParameters } from '../parameters.ts';
 import { PlatformStack } from '../platform-stack.ts';
 import type { NetworkStack } from './network-stack.ts';
+import { type OpsDataStack, openVpnStateKeyAlias } from './ops-data-stack.ts';
 
 export interface OpsStackProps {
   readonly platform: Platform;
   readonly network: NetworkStack;
+  readonly opsData: OpsDataStack;
 }
+
+/** Where the Rundeck jobs find the storestack CLI on the build host. */
+export const STORESTACK_COMMAND = '/opt/storestack/bin/storestack';
+/** Where OpenVPN's public address is published; the client profiles' `remote`. */
+export const OPENVPN_PUBLIC_IP_PARAMETER = (platform: Platform) => `/${platform.project}/ops/openvpn/public-ip`;
+/** The object of the OpenVPN PKI state in its bucket. */
+export const OPENVPN_STATE_KEY = 'openvpn/pki.tar.gz';
+/** The PHP extensions a Magento build needs (composer install, setup:di:compile, static content). */
+const BUILD_PHP_EXTENSIONS = ['cli', 'bcmath', 'gd', 'intl', 'mbstring', 'mysqlnd', 'soap', 'xml', 'zip', 'sodium'];
 
 /**
  * The operations services that hold no data (document 6): the HAProxy gateways (6.D), one per
@@ -18,14 +42,19 @@ export interface OpsStackProps {
  */
 export class OpsStack extends PlatformStack {
   readonly gateways: ReadonlyMap<string, Gateway>;
+  readonly openVpn: OpsServer;
+  readonly openVpnAddress: ec2.CfnEIP;
+  readonly rundeck: OpsServer;
+  readonly phpMyAdmin: OpsServer;
+  readonly ansible: OpsServer;
 
   constructor(scope: Construct, props: OpsStackProps) {
-    const { platform, network } = props;
+    const { platform, network, opsData } = props;
     super(scope, {
       platform,
       kind: 'Ops',
       stateful: false,
-      description: 'storestack: HAProxy gateways',
+      description: 'storestack: HAProxy gateways, OpenVPN, Rundeck (the release build host)',
     });
     const publicSubnet = network.network.nonHaPlacement('public').subnets?.[0];
     if (!publicSubnet) throw new Error(`${this.node.path}: no public subnet`);
@@ -54,5 +83,216 @@ export class OpsStack extends PlatformStack {
         return [server.name, gateway];
       }),
     );
+
+    const { vpc } = network.network;
+    const privateSubnet = network.network.nonHaPlacement('private').subnets?.[0] as ec2.ISubnet;
+    const { region } = Stack.of(this);
+    // The VPC (and so the OpenVPN clients, masqueraded there) and the site-to-site VPNs' networks.
+    const insiders = [
+      platform.network.vpcCidr,
+      ...platform.network.vpn.connections.flatMap((peer) => (peer.routing.type === 'static' ? peer.routing.cidrs : [])),
+    ];
+
+    // Document 6.A: OpenVPN, its PKI saved in the OpsData stack after every change.
+    this.openVpnAddress = new ec2.CfnEIP(this, 'OpenVpnAddress', {
+      domain: 'vpc',
+      tags: [{ key: 'Name', value: 'openvpn' }],
+    });
+    const opsParameters = new PublishedParameters(this, 'OpsParameters', `/${platform.project}/ops`);
+    const publicIpParameter = opsParameters.publish(
+      OPENVPN_PUBLIC_IP_PARAMETER(platform).slice(`/${platform.project}/ops/`.length),
+      this.openVpnAddress.ref,
+      "OpenVPN's public address",
+    );
+    const partition = RegionInfo.get(region).partition ?? 'aws';
+    // Literal ARNs: the wildcard acknowledgements name them as written.
+    const stateObjects = `arn:${partition}:s3:::${opsData.openVpnState.name}/openvpn/*`;
+    this.openVpn = new OpsServer(this, 'OpenVpn', {
+      vpc,
+      subnet: publicSubnet,
+      name: 'vpn',
+      description: 'OpenVPN server',
+      instanceType: platform.ops.openVpn.instanceType,
+      image: { pinned: platform.ops.openVpn.amiId },
+      userData: fitUserData(
+        renderOpenVpnUserData({
+          vpnCidr: platform.ops.openVpn.clientCidr,
+          pushedRoutes: [platform.network.vpcCidr],
+          dnsServer: vpcResolver(platform.network.vpcCidr),
+          internalDomain: platform.domains.internal,
+          port: platform.ops.openVpn.port,
+          protocol: 'udp',
+          // Literal names: the user data is compressed at synth (EC2's 16 KB), so it holds no reference.
+          publicHostParameter: OPENVPN_PUBLIC_IP_PARAMETER(platform),
+          region,
+          stateBucket: opsData.openVpnState.name,
+          stateKey: OPENVPN_STATE_KEY,
+          stateKmsKeyId: openVpnStateKeyAlias(platform),
+        }),
+      ),
+      ingress: [
+        {
+          peer: ec2.Peer.anyIpv4(),
+          port: ec2.Port.udp(platform.ops.openVpn.port),
+          description: 'OpenVPN from anywhere (certificates authenticate)',
+        },
+      ],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'PkiState',
+          actions: ['s3:GetObject', 's3:PutObject'],
+          resources: [stateObjects],
+        }),
+        new iam.PolicyStatement({
+          sid: 'PkiStateListing',
+          actions: ['s3:ListBucket'],
+          resources: [opsData.openVpnState.bucketArn],
+        }),
+        new iam.PolicyStatement({
+          sid: 'PkiStateKey',
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          resources: [opsData.openVpnStateKey.keyArn],
+        }),
+        new iam.PolicyStatement({
+          sid: 'PublicAddress',
+          actions: ['ssm:GetParameter'],
+          resources: [publicIpParameter.parameterArn],
+        }),
+      ],
+      internalZone: network.internalZone,
+    });
+    new ec2.CfnEIPAssociation(this, 'OpenVpnAddressAssociation', {
+      allocationId: this.openVpnAddress.attrAllocationId,
+      instanceId: this.openVpn.instance.instanceId,
+    });
+    acknowledge(this.openVpn.securityGroup, {
+      id: 'AwsSolutions-EC23',
+      reason:
+        'The staff VPN must be reachable from wherever staff are: its UDP port is open to the internet, and only a client certificate signed by its CA (and not revoked) completes the TLS handshake.',
+    });
+    acknowledgeWildcardResources(
+      this.openVpn.node.findChild('Policy'),
+      [stateObjects],
+      "The PKI state's objects under openvpn/ in its own bucket: the server writes a new version of its state object there after every change.",
+    );
+
+    // Document 6.B: Rundeck, its data on the OpsData volume; also the release build host.
+    const buildSecrets = `arn:${partition}:secretsmanager:${region}:${Stack.of(this).account}:secret:${platform.project}/build/*`;
+    const phpBranch = /running PHP (\d+\.\d+)$/.exec(platform.magento.solutionStackName)?.[1] ?? '8.3';
+    this.rundeck = new OpsServer(this, 'Rundeck', {
+      vpc,
+      subnet: privateSubnet,
+      name: 'rundeck',
+      description: 'Rundeck (and the release build host)',
+      instanceType: platform.ops.rundeck.instanceType,
+      image: { pinned: platform.ops.rundeck.amiId },
+      userData: renderRundeckUserData({
+        volumeId: opsData.rundeckVolume.volumeId,
+        internalHostName: `rundeck.${platform.domains.internal}`,
+        region,
+        projectName: platform.ops.rundeck.project,
+        jobsYaml: renderRundeckJobs({
+          projectName: platform.ops.rundeck.project,
+          environments: platform.environments.map((environment) => ({
+            name: environment.name,
+            label: environment.name.toUpperCase(),
+          })),
+          storestackCommand: STORESTACK_COMMAND,
+        }),
+        storestackCommand: STORESTACK_COMMAND,
+        phpPackages: BUILD_PHP_EXTENSIONS.map((extension) => `php${phpBranch}-${extension}`),
+        composer: { version: platform.ops.rundeck.composerVersion },
+      }),
+      ingress: insiders.map((cidr) => ({
+        peer: ec2.Peer.ipv4(cidr),
+        port: ec2.Port.tcp(RUNDECK_PORT),
+        description: `Rundeck's web UI from ${cidr}`,
+      })),
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'BuildSecrets',
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: [buildSecrets],
+        }),
+      ],
+      rootVolumeGiB: 40,
+      internalZone: network.internalZone,
+    });
+    acknowledgeWildcardResources(
+      this.rundeck.node.findChild('Policy'),
+      [buildSecrets],
+      'The build reads the secrets operators keep under <project>/build/ (the git deploy key, the composer repository credentials), whose ARNs end with a random suffix.',
+    );
+    new ec2.CfnVolumeAttachment(this, 'RundeckVolumeAttachment', {
+      instanceId: this.rundeck.instance.instanceId,
+      volumeId: opsData.rundeckVolume.volumeId,
+      device: '/dev/sdf',
+    });
+
+    // phpMyAdmin: the three databases, cookie login, from the VPC and the VPNs only.
+    const internal = (name: string) => `${name}.${platform.domains.internal}`;
+    const databaseParameters = [
+      ...platform.environments.map((environment) => ({
+        label: `Magento ${environment.name}`,
+        endpointParameter: `/${platform.project}/${environment.name}/database/endpoint`,
+      })),
+      { label: 'Apps (PIM - connector - Mirakl)', endpointParameter: `/${platform.project}/apps/database/endpoint` },
+    ];
+    this.phpMyAdmin = new OpsServer(this, 'PhpMyAdmin', {
+      vpc,
+      subnet: privateSubnet,
+      name: 'phpmyadmin',
+      description: 'phpMyAdmin (the three databases, cookie login)',
+      instanceType: platform.ops.phpMyAdmin.instanceType,
+      image: 'current-amazon-linux-2023',
+      userData: renderPhpMyAdminUserData({
+        version: platform.ops.phpMyAdmin.version,
+        region,
+        servers: databaseParameters,
+      }),
+      ingress: insiders.map((cidr) => ({
+        peer: ec2.Peer.ipv4(cidr),
+        port: ec2.Port.tcp(80),
+        description: `phpMyAdmin from ${cidr}`,
+      })),
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'DatabaseEndpoints',
+          actions: ['ssm:GetParameter'],
+          resources: databaseParameters.map(
+            ({ endpointParameter }) =>
+              `arn:${partition}:ssm:${region}:${Stack.of(this).account}:parameter${endpointParameter}`,
+          ),
+        }),
+      ],
+      internalZone: network.internalZone,
+    });
+    // The identity the databases admit (docs/adr/0005).
+    this.phpMyAdmin.instance.addSecurityGroup(network.consumers.databaseAdmin);
+
+    // The Ansible control node, with the internal names of the servers it manages.
+    this.ansible = new OpsServer(this, 'Ansible', {
+      vpc,
+      subnet: privateSubnet,
+      name: 'ansible',
+      description: 'Ansible control node',
+      instanceType: platform.ops.ansible.instanceType,
+      image: 'current-amazon-linux-2023',
+      userData: renderAnsibleUserData({
+        groups: [
+          ...(platform.storage.fileServer.type === 'nfs-server' ? [{ group: 'nfs', hosts: [internal('nfs')] }] : []),
+          { group: 'gateways', hosts: platform.gateway.servers.map((server) => internal(`gateway-${server.name}`)) },
+          { group: 'ops', hosts: [internal('vpn'), internal('rundeck'), internal('phpmyadmin')] },
+        ],
+      }),
+      ingress: [],
+      internalZone: network.internalZone,
+    });
   }
+}
+
+/** The VPC's DNS resolver: the VPC block's base address plus two. */
+function vpcResolver(vpcCidr: string): string {
+  const address = cidr(vpcCidr).network + 2;
+  return [24, 16, 8, 0].map((shift) => (address >>> shift) & 255).join('.');
 }

@@ -8,6 +8,7 @@ import { EfsShares } from '../storage/efs-shares.ts';
 import { type FileShareClient, type FileShares, platformShares } from '../storage/file-shares.ts';
 import { NfsServer } from '../storage/nfs-server.ts';
 import type { NetworkStack } from './network-stack.ts';
+import { openVpnStateBucketName } from './ops-data-stack.ts';
 
 export interface StorageStackProps {
   readonly platform: Platform;
@@ -40,6 +41,8 @@ export class StorageStack extends PlatformStack {
       region: platform.aws.region,
       account: platform.aws.account,
       config: storage.buckets,
+      // The OpsData stack's bucket, logged here by name (no dependency between the two stacks).
+      loggedElsewhere: [openVpnStateBucketName(platform)],
     });
 
     const clients: FileShareClient[] = [

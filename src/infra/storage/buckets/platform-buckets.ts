@@ -23,6 +23,8 @@ export interface PlatformBucketsProps {
   /** The platform's account: load balancers write their logs under `AWSLogs/<account>/`. */
   readonly account: string;
   readonly config: Platform['storage']['buckets'];
+  /** Buckets of other stacks (by name) whose server access logs this stack's log bucket receives. */
+  readonly loggedElsewhere?: readonly string[];
 }
 
 // Why no bucket replicates to another region; each reason ends with this fact.
@@ -107,6 +109,8 @@ export class PlatformBuckets extends Construct {
         ),
       ],
     });
+    for (const bucketName of props.loggedElsewhere ?? []) this.acceptAccessLogsFrom(bucketName);
+
     const loggedAs = (bucketName: string): Pick<SecureBucketProps, 'bucketName' | 'serverAccessLogs'> => ({
       bucketName,
       serverAccessLogs: { bucket: this.accessLogs, prefix: `${bucketName}/` },
@@ -211,5 +215,26 @@ export class PlatformBuckets extends Construct {
         ],
       });
     }
+  }
+
+  /**
+   * Lets S3 deliver the server access logs of `bucketName` (a bucket of another stack) under
+   * `<bucketName>/`: the same statement CDK writes for the buckets of this stack, by name, so
+   * this stateful stack does not depend on the other.
+   */
+  private acceptAccessLogsFrom(bucketName: string): void {
+    const { partition, account } = Stack.of(this);
+    this.accessLogs.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: `AccessLogsOf${bucketName.replace(/[^A-Za-z0-9]/g, '')}`,
+        principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
+        actions: ['s3:PutObject'],
+        resources: [this.accessLogs.arnForObjects(`${bucketName}/*`)],
+        conditions: {
+          ArnLike: { 'aws:SourceArn': `arn:${partition}:s3:::${bucketName}` },
+          StringEquals: { 'aws:SourceAccount': account },
+        },
+      }),
+    );
   }
 }
