@@ -1,9 +1,8 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
-import { acknowledge, acknowledgeWildcardResources } from '../gates/index.ts';
+import { acknowledge, acknowledgeWildcardResources, literalPartition } from '../gates/index.ts';
 
 export interface BeanstalkInstanceRoleProps {
   /** e.g. `Magento prod`, `PIM`, for descriptions. */
@@ -41,9 +40,7 @@ export class BeanstalkInstanceRole extends Construct {
   constructor(scope: Construct, id: string, props: BeanstalkInstanceRoleProps) {
     super(scope, id);
     const { region, account } = Stack.of(this);
-    // Literal, not the AWS::Partition reference: the wildcard acknowledgements name the ARNs as written.
-    const partition = RegionInfo.get(region).partition;
-    if (!partition) throw new Error(`${this.node.path}: the partition of region ${region} is unknown`);
+    const partition = literalPartition(this);
     const arn = (service: string, resource: string) => `arn:${partition}:${service}:${region}:${account}:${resource}`;
     const bucket = (name: string, key?: string) => `arn:${partition}:s3:::${name}${key === undefined ? '' : `/${key}`}`;
     const s3Via = { StringEquals: { 'kms:ViaService': `s3.${region}.amazonaws.com` } };

@@ -1,4 +1,5 @@
 import { Stack, Validations } from 'aws-cdk-lib';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
 import type { IConstruct } from 'constructs';
 
 /** A validation finding accepted on purpose, with the reason a reviewer can check. */
@@ -49,4 +50,15 @@ export function acknowledgeWildcardResources(scope: IConstruct, resources: reado
     ),
   ];
   acknowledge(scope, ...wildcards.map((resource) => ({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason })));
+}
+
+/**
+ * The partition of `scope`'s stack as a literal (`aws`), not the AWS::Partition reference: for
+ * ARNs whose wildcards {@link acknowledgeWildcardResources} names as written.
+ */
+export function literalPartition(scope: IConstruct): string {
+  const { region } = Stack.of(scope);
+  const partition = RegionInfo.get(region).partition;
+  if (!partition) throw new Error(`${scope.node.path}: the partition of region ${region} is unknown`);
+  return partition;
 }

@@ -1,7 +1,7 @@
 import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, PCIDSS321Checks } from 'cdk-nag';
 
-export { type Acknowledgement, acknowledge, acknowledgeWildcardResources } from './acknowledge.ts';
+export { type Acknowledgement, acknowledge, acknowledgeWildcardResources, literalPartition } from './acknowledge.ts';
 
 /**
  * Registers the rule packs every synthesis runs: AWS Solutions and PCI DSS 3.2.1

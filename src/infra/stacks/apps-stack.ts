@@ -1,7 +1,6 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { RegionInfo } from 'aws-cdk-lib/region-info';
 import type { Construct } from 'constructs';
 import { FTP_PORT } from '../../config/apps-schema.ts';
 import type { Platform } from '../../config/schema.ts';
@@ -10,7 +9,7 @@ import { BeanstalkApplication, BeanstalkEnvironment } from '../beanstalk/beansta
 import { BeanstalkInstanceRole } from '../beanstalk/instance-role.ts';
 import { BeanstalkServiceRole } from '../beanstalk/service-role.ts';
 import { StackKeys } from '../encryption.ts';
-import { acknowledge } from '../gates/index.ts';
+import { acknowledge, literalPartition } from '../gates/index.ts';
 import { HTTPS_PORT, SharedLoadBalancer } from '../magento/shared-load-balancer.ts';
 import type { SatelliteApp } from '../network/consumer-security-groups.ts';
 import { PlatformStack } from '../platform-stack.ts';
@@ -218,8 +217,7 @@ export class AppsStack extends PlatformStack {
 
   /** Lets the connector's instance keep `recordName` pointing at itself in the internal zone. */
   private registerInternalName(network: NetworkStack, recordName: string): iam.PolicyStatement[] {
-    // Literal: the wildcard acknowledgement names the change ARN as written.
-    const partition = RegionInfo.get(Stack.of(this).region).partition ?? 'aws';
+    const partition = literalPartition(this);
     const upsert = new iam.PolicyStatement({
       sid: 'RegisterInternalName',
       actions: ['route53:ChangeResourceRecordSets'],

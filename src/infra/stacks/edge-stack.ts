@@ -66,6 +66,8 @@ export class EdgeStack extends PlatformStack {
     });
     const originToken = originSecret.secretValue.unsafeUnwrap();
 
+    const onlyCloudFrontLogs =
+      'This bucket only receives CloudFront access logs; logging its own accesses into itself would loop, and its writer is the CloudFront log delivery service alone.';
     const logs = new s3.Bucket(this, 'AccessLogs', {
       bucketName: `${platform.client.name}-cloudfront-logs`,
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -80,13 +82,11 @@ export class EdgeStack extends PlatformStack {
       logs,
       {
         id: 'AwsSolutions-S1',
-        reason:
-          'This bucket only receives CloudFront access logs; logging its own accesses into itself would loop, and its writer is the CloudFront log delivery service alone.',
+        reason: onlyCloudFrontLogs,
       },
       {
         id: 'PCI.DSS.321-S3BucketLoggingEnabled',
-        reason:
-          'This bucket only receives CloudFront access logs; logging its own accesses into itself would loop, and its writer is the CloudFront log delivery service alone.',
+        reason: onlyCloudFrontLogs,
       },
       {
         id: 'PCI.DSS.321-S3BucketReplicationEnabled',
@@ -118,6 +118,8 @@ export class EdgeStack extends PlatformStack {
       maxTtl: Duration.days(365),
     });
 
+    const aclOnTheOrigin =
+      'The distribution serves public, cacheable files only; the web ACL that matters sits on the production ALB, where it blocks any asset request that did not come through CloudFront.';
     const distributions = new Map<string, cloudfront.Distribution>();
     for (const { name, originPath } of DISTRIBUTIONS) {
       const distribution = new cloudfront.Distribution(this, `Distribution-${name}`, {
@@ -152,13 +154,11 @@ export class EdgeStack extends PlatformStack {
         },
         {
           id: 'AwsSolutions-CFR2',
-          reason:
-            'The distribution serves public, cacheable files only; the web ACL that matters sits on the production ALB, where it blocks any asset request that did not come through CloudFront.',
+          reason: aclOnTheOrigin,
         },
         {
           id: 'PCI.DSS.321-CloudFrontWAFEnabled',
-          reason:
-            'The distribution serves public, cacheable files only; the web ACL that matters sits on the production ALB, where it blocks any asset request that did not come through CloudFront.',
+          reason: aclOnTheOrigin,
         },
       );
       distributions.set(name, distribution);

@@ -1,7 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { RegionInfo } from 'aws-cdk-lib/region-info';
 import type { Construct } from 'constructs';
 import { renderAnsibleUserData } from '../../assets/ansible/render.ts';
 import { renderGateway } from '../../assets/gateway/render.ts';
@@ -12,7 +11,7 @@ import { RUNDECK_PORT, renderRundeckUserData } from '../../assets/rundeck/render
 import { fitUserData } from '../../assets/user-data/compress.ts';
 import { cidr } from '../../config/cidr.ts';
 import type { Platform } from '../../config/schema.ts';
-import { acknowledge, acknowledgeWildcardResources } from '../gates/index.ts';
+import { acknowledge, acknowledgeWildcardResources, literalPartition } from '../gates/index.ts';
 import { Gateway } from '../ops/gateway.ts';
 import { OpsServer } from '../ops/ops-server.ts';
 import { PublishedParameters } from '../parameters.ts';
@@ -104,7 +103,7 @@ export class OpsStack extends PlatformStack {
       this.openVpnAddress.ref,
       "OpenVPN's public address",
     );
-    const partition = RegionInfo.get(region).partition ?? 'aws';
+    const partition = literalPartition(this);
     // Literal ARNs: the wildcard acknowledgements name them as written.
     const stateObjects = `arn:${partition}:s3:::${opsData.openVpnState.name}/openvpn/*`;
     this.openVpn = new OpsServer(this, 'OpenVpn', {
