@@ -16,7 +16,12 @@ export interface MainOptions extends CommandContext {
 
 /** Every command of the CLI, with its real collaborators. */
 export function defaultCommands(context: CommandContext): CliCommand[] {
-  return [new SynthCommand(context), new ConfigCommand(context), new RenderCommand(context)];
+  return [new SynthCommand(context), ...operationsCommands(context)];
+}
+
+/** The commands that run without aws-cdk-lib: all of them but synth (the operations package's). */
+export function operationsCommands(context: CommandContext): CliCommand[] {
+  return [new ConfigCommand(context), new RenderCommand(context)];
 }
 
 /**

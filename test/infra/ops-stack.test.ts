@@ -1,12 +1,25 @@
 // The operations servers (issue 6): OpenVPN with its Elastic IP and saved PKI, Rundeck with its
 // retained volume, phpMyAdmin and Ansible; none of their web ports open to the internet.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { USER_DATA_LIMIT_BYTES } from '../../src/assets/user-data/compress.ts';
 import { createPlatformApp, readProjectContext } from '../../src/infra/app.ts';
 import type { PlatformStacks } from '../../src/infra/platform.ts';
 import { PROJECT_ROOT, samplePlatform } from '../support.ts';
-import { ofType, only, type Properties, type Resource, type Resources, resourcesOf, target } from './template.ts';
+import {
+  ofType,
+  only,
+  type Properties,
+  type Resource,
+  type Resources,
+  resourcesOf,
+  target,
+  userDataScript,
+} from './template.ts';
 
 describe('Ops and OpsData stacks (sample configuration)', () => {
   let stacks: PlatformStacks;
@@ -86,6 +99,38 @@ describe('Ops and OpsData stacks (sample configuration)', () => {
     expect(JSON.stringify(attachment.Properties.VolumeId)).toContain(volumeId);
   });
 
+  it("installs storestack on Rundeck from the operations package this stack ships, read through the role's own grants", () => {
+    const asset = stacks.ops.node.findChild('StorestackPackage') as Asset;
+    const object = `cdk-hnb659fds-assets-123456789012-eu-west-3/${asset.assetHash}.zip`;
+    const [parameterId, parameter] = ofType(ops, 'AWS::SSM::Parameter').find(
+      ([, candidate]) => candidate.Properties.Name === '/storestack/ops/storestack-package',
+    ) as [string, Resource];
+    expect(parameter.Properties.Value).toBe(`s3://${object}`);
+    // The package, zipped by the CDK: the CLI bundle and the configuration the stacks came from.
+    expect(asset.isZipArchive).toBe(true);
+    const staged = join((stacks.ops.node.root as App).outdir, asset.assetPath);
+    expect(existsSync(join(staged, 'storestack.mjs'))).toBe(true);
+    expect(JSON.parse(readFileSync(join(staged, 'platform.json'), 'utf8'))).toEqual(samplePlatform());
+    const [policyId, policy] = ofType(ops, 'AWS::IAM::ManagedPolicy').find(([, candidate]) =>
+      JSON.stringify(candidate.Properties.PolicyDocument).includes('StorestackPackage'),
+    ) as [string, Resource];
+    const rundeckRole = ops[server('rundeck').instance.Properties.IamInstanceProfile.Ref]?.Properties.Roles[0].Ref;
+    expect(ops[rundeckRole]?.Properties.ManagedPolicyArns).toContainEqual({ Ref: policyId });
+    const statements = policy.Properties.PolicyDocument.Statement as Properties[];
+    expect(statements.find((statement) => statement.Sid === 'StorestackPackage')).toMatchObject({
+      Action: 'ssm:GetParameter',
+      Resource: { 'Fn::Join': ['', [expect.stringMatching(/:parameter$/), { Ref: parameterId }]] },
+    });
+    expect(statements.find((statement) => statement.Sid === 'StorestackPackageObject')).toMatchObject({
+      Action: 's3:GetObject',
+      Resource: `arn:aws:s3:::${object}`,
+    });
+    const userData = userDataScript(server('rundeck').instance);
+    expect(userData).toContain("readonly STORESTACK_COMMAND='/opt/storestack/bin/storestack'");
+    // The launcher, written out of a single-quoted variable.
+    expect(userData).toContain("readonly PACKAGE_PARAMETER='\\''/storestack/ops/storestack-package'\\''");
+  });
+
   it.each([
     ['rundeck', 4440],
     ['phpmyadmin', 80],
@@ -129,7 +174,7 @@ describe('Ops and OpsData stacks (sample configuration)', () => {
   });
 
   it('loads the two deploy jobs into Rundeck, each running storestack release for its environment', () => {
-    const userData = JSON.stringify(server('rundeck').instance.Properties.UserData);
+    const userData = userDataScript(server('rundeck').instance);
     expect(userData).toContain('Deploy magento PROD');
     expect(userData).toContain('Deploy magento PREPROD');
     expect(userData).toContain('/opt/storestack/bin/storestack release magento --env prod');

@@ -11,11 +11,11 @@ import {
   ofType,
   only,
   parametersOf,
-  type Resource,
   type Resources,
   resourcesOf,
   tagsOf,
   typesOf,
+  userDataScript,
 } from './template.ts';
 
 const BACKUP_TAG = { Key: 'storestack:backup', Value: 'daily' };
@@ -91,20 +91,6 @@ function ingressOf(synthesized: Synthesized, groupId: string) {
         synthesized.network[importedFrom(synthesized.network, rule.Properties.SourceSecurityGroupId)]?.Properties
           .GroupName,
     }));
-}
-
-/** The user data script as text, each `Ref` written `<Ref logicalId>`. */
-function userDataOf(instance: Resource): string {
-  const userData = instance.Properties.UserData as { 'Fn::Base64': { 'Fn::Join': [string, unknown[]] } };
-  const [separator, parts] = userData['Fn::Base64']['Fn::Join'];
-  return parts
-    .map((part) => {
-      if (typeof part === 'string') return part;
-      const ref = (part as { Ref?: string }).Ref;
-      if (ref === undefined) throw new Error(`unexpected intrinsic in the user data: ${JSON.stringify(part)}`);
-      return `<Ref ${ref}>`;
-    })
-    .join(separator);
 }
 
 describe('Storage stack', () => {
@@ -205,7 +191,7 @@ describe('Storage stack', () => {
 
     it("gives the server user data that finds each share's volume by id and exports it to the private subnets", () => {
       const [, instance] = only(sample.resources, 'AWS::EC2::Instance');
-      const script = userDataOf(instance);
+      const script = userDataScript(instance);
       const volumeByName = new Map(
         ofType(sample.resources, 'AWS::EC2::Volume').map(([logicalId, volume]) => [nameOf(volume), logicalId]),
       );

@@ -1,5 +1,6 @@
 // Shared helpers of the infrastructure tests: typed views of a synthesized CloudFormation
 // template, lookups by type and by reference, and the bare stack the construct tests build in.
+import { gunzipSync } from 'node:zlib';
 import { App, Stack } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { expect } from 'vitest';
@@ -118,4 +119,32 @@ export function retainedRotatingKey(template: Template): string | undefined {
     UpdateReplacePolicy: 'Retain',
   });
   return keyId;
+}
+
+/**
+ * An instance's user data as the script it runs, each `Ref` written `<Ref logicalId>` (an import
+ * `<ImportValue name>`); a
+ * compressed one (see fitUserData) unpacked, its placeholders put back as the wrapper does.
+ */
+export function userDataScript(instance: Resource): string {
+  const userData = instance.Properties.UserData['Fn::Base64'] as string | { 'Fn::Join': [string, unknown[]] };
+  const [separator, parts] = typeof userData === 'string' ? ['', [userData]] : userData['Fn::Join'];
+  const text = parts
+    .map((part) => {
+      if (typeof part === 'string') return part;
+      const { Ref: ref, 'Fn::ImportValue': imported } = part as { Ref?: string; 'Fn::ImportValue'?: string };
+      if (ref !== undefined) return `<Ref ${ref}>`;
+      if (imported !== undefined) return `<ImportValue ${imported}>`;
+      throw new Error(`unexpected intrinsic in the user data: ${JSON.stringify(part)}`);
+    })
+    .join(separator);
+  const payload = /<<'STORESTACK_PAYLOAD'[^\n]*\n([\s\S]*?)\nSTORESTACK_PAYLOAD\n/.exec(text)?.[1];
+  if (payload === undefined) return text;
+  let script = gunzipSync(Buffer.from(payload, 'base64')).toString('utf8');
+  for (const [, value, placeholder] of text.matchAll(
+    /^value='([^']*)'\ncontent="\$\{content\/\/(@STORESTACK_TOKEN_\d+@)\//gm,
+  )) {
+    script = script.replaceAll(placeholder as string, value as string);
+  }
+  return script;
 }

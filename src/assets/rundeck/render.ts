@@ -15,8 +15,13 @@ export const DEFAULT_RUNDECK_REPO = {
   baseUrl: 'https://packages.rundeck.com/pagerduty/rundeck/rpm_any/rpm_any/$basearch',
   gpgKeyUrl: 'https://packages.rundeck.com/pagerduty/rundeck/gpgkey',
 } as const;
-/** Java 17 (Corretto, Amazon Linux 2023's), git and jq (the script reads the API's answers with it). */
-export const BASE_PACKAGES = ['java-17-amazon-corretto-headless', 'git', 'jq'] as const;
+/**
+ * Java 17 (Corretto, Amazon Linux 2023's), git, jq (the script reads the API's answers with it),
+ * Node.js 22 and unzip (storestack's launcher).
+ */
+export const BASE_PACKAGES = ['java-17-amazon-corretto-headless', 'git', 'jq', 'nodejs22', 'unzip'] as const;
+/** Node.js 22's namespaced executable on Amazon Linux 2023: `node` itself may point at another release. */
+export const NODE_BINARY = '/usr/bin/node-22';
 
 export interface VolumeBootstrapProps {
   /** For the logs and errors, `[a-z0-9-]+`, e.g. `rundeck-data`. */
@@ -27,6 +32,15 @@ export interface VolumeBootstrapProps {
   readonly mountPoint: string;
   /** How long to wait for the attachment before failing. Default: 600. */
   readonly waitTimeoutSeconds?: number;
+}
+
+export interface StorestackLauncherProps {
+  /** The SSM parameter holding the operations package's location, `s3://<bucket>/<sha256>.zip`. */
+  readonly packageParameter: string;
+  /** The AWS region of the parameter and the package, e.g. `eu-west-3`. */
+  readonly region: string;
+  /** The Node.js executable. Default: {@link NODE_BINARY}. */
+  readonly nodeBinary?: string;
 }
 
 export interface RundeckUserDataProps {
@@ -42,11 +56,10 @@ export interface RundeckUserDataProps {
   readonly projectName: string;
   /** The jobs' definitions, from `renderRundeckJobs` (JSON, imported with `fileformat=yaml`; written compact). */
   readonly jobsYaml: string;
-  /**
-   * The storestack CLI the jobs run, e.g. `/opt/storestack/bin/storestack`. Only checked to be an
-   * absolute path here: installing storestack is not part of this user data.
-   */
+  /** Where storestack's launcher is installed, the command the jobs run, e.g. `/opt/storestack/bin/storestack`. */
   readonly storestackCommand: string;
+  /** The SSM parameter naming the operations package the launcher runs, e.g. `/storestack/ops/storestack-package`. */
+  readonly storestackPackageParameter: string;
   /** PHP CLI and the extensions the Magento build needs, Amazon Linux 2023 names, e.g. `php8.3-cli`. */
   readonly phpPackages: readonly string[];
   /**
@@ -70,6 +83,7 @@ export class InvalidRundeckUserDataError extends Error {
 
 const BOOTSTRAP_IN_PROJECT = 'src/assets/rundeck/bootstrap-volume.sh';
 const SETUP_IN_PROJECT = 'src/assets/rundeck/setup-rundeck.sh';
+const LAUNCHER_IN_PROJECT = 'src/assets/rundeck/storestack-launcher.sh';
 const DEFAULT_WAIT_SECONDS = 600;
 
 const NAME = /^[a-z0-9-]+$/;
@@ -83,6 +97,7 @@ const VERSION = /^\d+\.\d+\.\d+$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 const HTTPS_URL = /^https:\/\/[A-Za-z0-9.-]+(?:\/[A-Za-z0-9._~$%-]+)*\/?$/;
 const TOKEN_MARKER = '${Token[';
+const PARAMETER_NAME = /^(?:\/[A-Za-z0-9_.-]+)+$/;
 
 /** Single-quotes a value for bash. A CDK token inside stays as it is, for CDK to resolve. */
 function shellQuote(value: string): string {
@@ -131,13 +146,14 @@ function body(projectPath: string): string {
 }
 
 /**
- * A body without its comment lines (shellcheck directives kept), to stay inside the 16 KB of EC2
- * user data. Safe because no multi-line string of the bodies has a line that starts with `#`.
+ * A script without its comment lines (shebang and shellcheck directives kept), to stay inside the
+ * 16 KB of EC2 user data. Safe because no multi-line string of the scripts has a line that starts
+ * with `#`.
  */
 function withoutComments(text: string): string {
   return text
     .split('\n')
-    .filter((line) => !/^\s*#(?!\s*shellcheck )/.test(line))
+    .filter((line) => !/^\s*#(?!!|\s*shellcheck )/.test(line))
     .join('\n');
 }
 
@@ -157,6 +173,34 @@ export function renderVolumeBootstrap(props: VolumeBootstrapProps): string {
   validateVolume(props, errors);
   failIfAny(errors, InvalidRundeckUserDataError);
   return `#!/bin/bash\n${volumeHeader(props)}${body(BOOTSTRAP_IN_PROJECT)}`;
+}
+
+function validateLauncher(props: StorestackLauncherProps, errors: string[]): void {
+  if (!PARAMETER_NAME.test(props.packageParameter)) {
+    errors.push(
+      `packageParameter ${JSON.stringify(props.packageParameter)} is not an SSM parameter path such as /storestack/ops/storestack-package`,
+    );
+  }
+  if (!REGION.test(props.region)) errors.push(`region ${JSON.stringify(props.region)} is not an AWS region`);
+  if (props.nodeBinary !== undefined) checkPath(errors, 'nodeBinary', props.nodeBinary);
+}
+
+/**
+ * storestack's launcher, `/opt/storestack/bin/storestack` on the build host: its header, then
+ * storestack-launcher.sh. Throws {@link InvalidRundeckUserDataError} listing every invalid field.
+ */
+export function renderStorestackLauncher(props: StorestackLauncherProps): string {
+  const errors: string[] = [];
+  validateLauncher(props, errors);
+  failIfAny(errors, InvalidRundeckUserDataError);
+  return [
+    '#!/bin/bash',
+    '# storestack on the Rundeck build host, generated by src/assets/rundeck/render.ts.',
+    `readonly PACKAGE_PARAMETER=${shellQuote(props.packageParameter)}`,
+    `readonly NODE_BIN=${shellQuote(props.nodeBinary ?? NODE_BINARY)}`,
+    `readonly LAUNCHER_REGION=${shellQuote(props.region)}`,
+    body(LAUNCHER_IN_PROJECT),
+  ].join('\n');
 }
 
 function isJsonList(text: string): boolean {
@@ -183,6 +227,16 @@ function validate(props: RundeckUserDataProps): string[] {
     errors.push('jobsYaml must be a JSON list of jobs, as renderRundeckJobs writes it');
   }
   checkPath(errors, 'storestackCommand', props.storestackCommand);
+  if (!props.storestackCommand.endsWith('/bin/storestack')) {
+    errors.push(
+      `storestackCommand ${JSON.stringify(props.storestackCommand)} must be <home>/bin/storestack: the packages go in <home>/packages`,
+    );
+  }
+  if (!PARAMETER_NAME.test(props.storestackPackageParameter)) {
+    errors.push(
+      `storestackPackageParameter ${JSON.stringify(props.storestackPackageParameter)} is not an SSM parameter path such as /storestack/ops/storestack-package`,
+    );
+  }
   if (props.phpPackages.length === 0) errors.push('phpPackages must list at least the PHP CLI package');
   props.phpPackages.forEach((name, index) => {
     if (!PACKAGE.test(name)) errors.push(`phpPackages[${index}] ${JSON.stringify(name)} is not a package name`);
@@ -215,6 +269,14 @@ function rundeckHeader(props: RundeckUserDataProps): string {
     `readonly RUNDECK_START_SECONDS=${props.startTimeoutSeconds ?? DEFAULT_WAIT_SECONDS}`,
     `readonly COMPOSER_URL=${shellQuote(`https://getcomposer.org/download/${props.composer.version}/composer.phar`)}`,
     `readonly COMPOSER_SHA256=${shellQuote(props.composer.sha256 ?? '')}`,
+    '# storestack: its launcher, the command the jobs run.',
+    `readonly STORESTACK_COMMAND=${shellQuote(props.storestackCommand)}`,
+    "# shellcheck disable=SC2016 # the launcher's script, written out as it is",
+    `readonly STORESTACK_LAUNCHER=${shellQuote(
+      withoutComments(
+        renderStorestackLauncher({ packageParameter: props.storestackPackageParameter, region: props.region }),
+      ),
+    )}`,
     '# The jobs: Deploy magento <ENV>, each running the storestack CLI.',
     `readonly RUNDECK_JOBS_YAML=${shellQuote(JSON.stringify(JSON.parse(props.jobsYaml)))}`,
     '',

@@ -1,10 +1,10 @@
 #!/bin/bash
-# shellcheck disable=SC2154 # The RUNDECK_* and COMPOSER_* settings come from the header render.ts writes; MOUNT_POINT, FILE_CHANGED and replace_file from bootstrap-volume.sh, which runs before this body.
+# shellcheck disable=SC2154 # The RUNDECK_*, COMPOSER_* and STORESTACK_* settings come from the header render.ts writes; MOUNT_POINT, FILE_CHANGED and replace_file from bootstrap-volume.sh, which runs before this body.
 #
 # Rundeck server set-up (hosting document 6.B), after bootstrap-volume.sh has mounted the data
 # volume at MOUNT_POINT (/var/lib/rundeck, Rundeck's RDECK_BASE: its H2 database, execution logs,
 # key storage and plugins all live there). Installs Java 17, Rundeck, and the release build tools
-# (PHP CLI, git, a pinned composer); configures the web UI on port 4440 under the internal name;
+# (PHP CLI, git, a pinned composer, Node.js and storestack's launcher); configures the web UI on port 4440 under the internal name;
 # starts Rundeck; then creates the project and imports the jobs through the API, with a static
 # token kept on the volume. Running it again changes nothing.
 set -euo pipefail
@@ -14,6 +14,7 @@ readonly SYSCONFIG_RUNDECKD="${STORESTACK_RUNDECK_SYSCONFIG:-/etc/sysconfig/rund
 readonly REPO_FILE="${STORESTACK_REPO_FILE:-/etc/yum.repos.d/rundeck.repo}"
 readonly UNIT_DROP_IN_DIR="${STORESTACK_UNIT_DROP_IN_DIR:-/etc/systemd/system/rundeckd.service.d}"
 readonly COMPOSER_BIN="${STORESTACK_COMPOSER_BIN:-/usr/local/bin/composer}"
+readonly LAUNCHER_FILE="${STORESTACK_LAUNCHER_FILE:-${STORESTACK_COMMAND}}"
 readonly API_URL="${STORESTACK_RUNDECK_API_URL:-http://127.0.0.1:4440}/api/41"
 readonly START_SECONDS="${STORESTACK_RUNDECK_START_SECONDS:-${RUNDECK_START_SECONDS}}"
 readonly API_POLL_SECONDS="${STORESTACK_POLL_SECONDS:-5}"
@@ -107,6 +108,17 @@ install_composer() {
   mv -f "${temporary}" "${COMPOSER_BIN}"
 }
 
+# storestack's launcher, the command the jobs run (see storestack-launcher.sh): it installs the
+# operations package the Ops stack last deployed under PACKAGES_DIR, writable by the jobs' user.
+install_storestack() {
+  local packages="${LAUNCHER_FILE%/bin/*}/packages"
+  mkdir -p "${LAUNCHER_FILE%/*}" "${packages}"
+  replace_file "${LAUNCHER_FILE}" "${STORESTACK_LAUNCHER}" 755
+  : >>"${packages}/.lock"
+  chown rundeck:rundeck "${packages}" "${packages}/.lock"
+  chmod 755 "${packages}"
+}
+
 # A static API token (Rundeck's rundeck.tokens.file), made once and kept on the volume: the
 # project and the jobs are imported with it. The curl header file keeps it out of the process list.
 ensure_token() {
@@ -197,6 +209,7 @@ setup_rundeck() {
   [[ ${START_SECONDS} =~ ^[0-9]+$ ]] || fail "the start timeout must be a whole number of seconds (got '${START_SECONDS}')"
   install_packages
   install_composer
+  install_storestack
   ensure_token
   configure_rundeck
   systemctl enable rundeckd

@@ -1,6 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import type { Construct } from 'constructs';
 import { renderAnsibleUserData } from '../../assets/ansible/render.ts';
 import { renderGateway } from '../../assets/gateway/render.ts';
@@ -13,6 +14,7 @@ import { cidr } from '../../config/cidr.ts';
 import type { Platform } from '../../config/schema.ts';
 import { acknowledge, acknowledgeWildcardResources, literalPartition } from '../gates/index.ts';
 import { Gateway } from '../ops/gateway.ts';
+import { buildOperationsPackage } from '../ops/operations-package.ts';
 import { OpsServer } from '../ops/ops-server.ts';
 import { PublishedParameters } from '../parameters.ts';
 import { PlatformStack } from '../platform-stack.ts';
@@ -27,6 +29,8 @@ export interface OpsStackProps {
 
 /** Where the Rundeck jobs find the storestack CLI on the build host. */
 export const STORESTACK_COMMAND = '/opt/storestack/bin/storestack';
+/** Where the operations package's location is published; storestack's launcher on Rundeck reads it. */
+export const STORESTACK_PACKAGE_PARAMETER = (platform: Platform) => `/${platform.project}/ops/storestack-package`;
 /** Where OpenVPN's public address is published; the client profiles' `remote`. */
 export const OPENVPN_PUBLIC_IP_PARAMETER = (platform: Platform) => `/${platform.project}/ops/openvpn/public-ip`;
 /** The object of the OpenVPN PKI state in its bucket. */
@@ -175,7 +179,16 @@ export class OpsStack extends PlatformStack {
       "The PKI state's objects under openvpn/ in its own bucket: the server writes a new version of its state object there after every change.",
     );
 
-    // Document 6.B: Rundeck, its data on the OpsData volume; also the release build host.
+    // Document 6.B: Rundeck, its data on the OpsData volume; also the release build host, where
+    // storestack runs from the operations package this stack ships (see operations-package.ts).
+    const storestackPackage = new s3assets.Asset(this, 'StorestackPackage', {
+      path: buildOperationsPackage(platform),
+    });
+    const storestackPackageParameter = opsParameters.publish(
+      STORESTACK_PACKAGE_PARAMETER(platform).slice(`/${platform.project}/ops/`.length),
+      storestackPackage.s3ObjectUrl,
+      "storestack's operations package (CLI and configuration), which the launcher on Rundeck runs",
+    );
     const buildSecrets = `arn:${partition}:secretsmanager:${region}:${Stack.of(this).account}:secret:${platform.project}/build/*`;
     const phpBranch = /running PHP (\d+\.\d+)$/.exec(platform.magento.solutionStackName)?.[1] ?? '8.3';
     this.rundeck = new OpsServer(this, 'Rundeck', {
@@ -185,23 +198,26 @@ export class OpsStack extends PlatformStack {
       description: 'Rundeck (and the release build host)',
       instanceType: platform.ops.rundeck.instanceType,
       image: { pinned: platform.ops.rundeck.amiId },
-      userData: renderRundeckUserData({
-        volumeId: opsData.rundeckVolume.volumeId,
-        internalHostName: `rundeck.${platform.domains.internal}`,
-        region,
-        projectName: platform.ops.rundeck.project,
-        jobsYaml: renderRundeckJobs({
+      userData: fitUserData(
+        renderRundeckUserData({
+          volumeId: opsData.rundeckVolume.volumeId,
+          internalHostName: `rundeck.${platform.domains.internal}`,
+          region,
           projectName: platform.ops.rundeck.project,
-          environments: platform.environments.map((environment) => ({
-            name: environment.name,
-            label: environment.name.toUpperCase(),
-          })),
+          jobsYaml: renderRundeckJobs({
+            projectName: platform.ops.rundeck.project,
+            environments: platform.environments.map((environment) => ({
+              name: environment.name,
+              label: environment.name.toUpperCase(),
+            })),
+            storestackCommand: STORESTACK_COMMAND,
+          }),
           storestackCommand: STORESTACK_COMMAND,
+          storestackPackageParameter: STORESTACK_PACKAGE_PARAMETER(platform),
+          phpPackages: BUILD_PHP_EXTENSIONS.map((extension) => `php${phpBranch}-${extension}`),
+          composer: { version: platform.ops.rundeck.composerVersion },
         }),
-        storestackCommand: STORESTACK_COMMAND,
-        phpPackages: BUILD_PHP_EXTENSIONS.map((extension) => `php${phpBranch}-${extension}`),
-        composer: { version: platform.ops.rundeck.composerVersion },
-      }),
+      ),
       ingress: insiders.map((cidr) => ({
         peer: ec2.Peer.ipv4(cidr),
         port: ec2.Port.tcp(RUNDECK_PORT),
@@ -212,6 +228,16 @@ export class OpsStack extends PlatformStack {
           sid: 'BuildSecrets',
           actions: ['secretsmanager:GetSecretValue'],
           resources: [buildSecrets],
+        }),
+        new iam.PolicyStatement({
+          sid: 'StorestackPackage',
+          actions: ['ssm:GetParameter'],
+          resources: [storestackPackageParameter.parameterArn],
+        }),
+        new iam.PolicyStatement({
+          sid: 'StorestackPackageObject',
+          actions: ['s3:GetObject'],
+          resources: [`arn:${partition}:s3:::${storestackPackage.s3BucketName}/${storestackPackage.s3ObjectKey}`],
         }),
       ],
       rootVolumeGiB: 40,

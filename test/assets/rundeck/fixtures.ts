@@ -14,6 +14,7 @@ export type { RunResult };
 
 export const VOLUME_ID = 'vol-0a1b2c3d4e5f60799';
 export const STORESTACK = '/opt/storestack/bin/storestack';
+export const PACKAGE_PARAMETER = '/storestack/ops/storestack-package';
 export const ROOT_FSTAB_LINE = 'UUID=8a4c3f0e-1b2d-4e5f-9a8b-7c6d5e4f3a2b / xfs defaults,noatime 1 1';
 
 export function sampleJobsProps(): RundeckJobsProps {
@@ -35,6 +36,7 @@ export function sampleUserDataProps(): RundeckUserDataProps {
     projectName: 'client-magento',
     jobsYaml: renderRundeckJobs(sampleJobsProps()),
     storestackCommand: STORESTACK,
+    storestackPackageParameter: PACKAGE_PARAMETER,
     phpPackages: ['php8.3-cli', 'php8.3-intl', 'php8.3-gd'],
     composer: { version: '2.8.4', sha256: 'c'.repeat(64) },
   };

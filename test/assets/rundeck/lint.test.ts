@@ -1,7 +1,11 @@
 // The rendered Rundeck scripts checked by the real tools: bash -n and shellcheck.
 import { join } from 'node:path';
 import { describe } from 'vitest';
-import { renderRundeckUserData, renderVolumeBootstrap } from '../../../src/assets/rundeck/render.ts';
+import {
+  renderRundeckUserData,
+  renderStorestackLauncher,
+  renderVolumeBootstrap,
+} from '../../../src/assets/rundeck/render.ts';
 import { PROJECT_ROOT } from '../../support.ts';
 import { itLintsScripts, itShellchecksBodies, scratchScripts } from '../lint.ts';
 import { sampleUserDataProps, VOLUME_ID } from './fixtures.ts';
@@ -25,6 +29,10 @@ describe('the rendered Rundeck scripts, checked by the real tools', () => {
         }),
       ],
       [
+        "storestack's launcher",
+        renderStorestackLauncher({ packageParameter: '/storestack/ops/storestack-package', region: 'eu-west-3' }),
+      ],
+      [
         'volume bootstrap',
         renderVolumeBootstrap({ name: 'rundeck-data', volumeId: VOLUME_ID, mountPoint: '/var/lib/rundeck' }),
       ],
@@ -32,5 +40,9 @@ describe('the rendered Rundeck scripts, checked by the real tools', () => {
     written,
   );
 
-  itShellchecksBodies(join(PROJECT_ROOT, 'src/assets/rundeck'), ['bootstrap-volume.sh', 'setup-rundeck.sh']);
+  itShellchecksBodies(join(PROJECT_ROOT, 'src/assets/rundeck'), [
+    'bootstrap-volume.sh',
+    'setup-rundeck.sh',
+    'storestack-launcher.sh',
+  ]);
 });

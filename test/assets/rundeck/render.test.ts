@@ -8,10 +8,12 @@ import {
   RUNDECK_DATA_DIR,
   type RundeckUserDataProps,
   renderRundeckUserData,
+  renderStorestackLauncher,
   renderVolumeBootstrap,
 } from '../../../src/assets/rundeck/render.ts';
+import { fitUserData } from '../../../src/assets/user-data/compress.ts';
 import { PROJECT_ROOT } from '../../support.ts';
-import { sampleUserDataProps, VOLUME_ID } from './fixtures.ts';
+import { PACKAGE_PARAMETER, sampleUserDataProps, VOLUME_ID } from './fixtures.ts';
 
 const BOOTSTRAP_SOURCE = join(PROJECT_ROOT, 'src/assets/rundeck/bootstrap-volume.sh');
 // User data above 16 KB is rejected by EC2.
@@ -73,7 +75,7 @@ describe('renderRundeckUserData', () => {
     expect(text).toContain("readonly RUNDECK_PROJECT='client-magento'");
     expect(text).toContain("readonly RUNDECK_REGION='eu-west-3'");
     expect(text).toContain(
-      "readonly RUNDECK_PACKAGES=('java-17-amazon-corretto-headless' 'git' 'jq' 'php8.3-cli' 'php8.3-intl' 'php8.3-gd' 'rundeck')",
+      "readonly RUNDECK_PACKAGES=('java-17-amazon-corretto-headless' 'git' 'jq' 'nodejs22' 'unzip' 'php8.3-cli' 'php8.3-intl' 'php8.3-gd' 'rundeck')",
     );
     expect(text).toContain(
       "readonly RUNDECK_REPO_BASEURL='https://packages.rundeck.com/pagerduty/rundeck/rpm_any/rpm_any/$basearch'",
@@ -90,8 +92,26 @@ describe('renderRundeckUserData', () => {
     expect(line).toBe(`readonly RUNDECK_JOBS_YAML='${JSON.stringify(JSON.parse(props.jobsYaml))}'`);
   });
 
-  it('stays well inside the 16 KB EC2 allows for user data', () => {
-    expect(Buffer.byteLength(renderRundeckUserData(sampleUserDataProps()))).toBeLessThan(USER_DATA_LIMIT_BYTES * 0.9);
+  it("carries storestack's launcher, comments left out, in a single-quoted variable that gives it back", () => {
+    const text = renderRundeckUserData(sampleUserDataProps());
+    const quoted = /^readonly STORESTACK_LAUNCHER='([\s\S]*?)'\n# The jobs/m.exec(text)?.[1] ?? '';
+    const launcher = quoted.replaceAll("'\\''", "'");
+    const full = renderStorestackLauncher({ packageParameter: PACKAGE_PARAMETER, region: 'eu-west-3' });
+
+    expect(launcher.split('\n')[0]).toBe('#!/bin/bash');
+    expect(launcher.split('\n').filter((l) => /^\s*#(?!!|\s*shellcheck )/.test(l))).toEqual([]);
+    expect(launcher.split('\n')).toEqual(full.split('\n').filter((l) => launcher.split('\n').includes(l)));
+    expect(launcher).toContain(`readonly PACKAGE_PARAMETER='${PACKAGE_PARAMETER}'`);
+    expect(text).toContain("readonly STORESTACK_COMMAND='/opt/storestack/bin/storestack'");
+  });
+
+  it('fits the 16 KB EC2 allows for user data once compressed, the volume id a CDK token', () => {
+    const stack = new Stack();
+    const volume = new CfnVolume(stack, 'RundeckData', { availabilityZone: 'eu-west-3a', size: 20 });
+    const userData = fitUserData(renderRundeckUserData({ ...sampleUserDataProps(), volumeId: volume.ref }));
+
+    expect(Buffer.byteLength(userData)).toBeLessThan(USER_DATA_LIMIT_BYTES * 0.9);
+    expect(JSON.stringify(stack.resolve(userData))).toContain('"Ref":"RundeckData"');
   });
 
   it('writes a CDK token volume id as text, which CDK then resolves inside the script', () => {
@@ -113,6 +133,7 @@ describe('renderRundeckUserData', () => {
       projectName: 'client magento',
       jobsYaml: 'jobs: []',
       storestackCommand: 'storestack',
+      storestackPackageParameter: 'storestack-package',
       phpPackages: ['php8.3-cli', 'php; reboot'],
       composer: { version: 'latest', sha256: 'abc' },
       repo: { baseUrl: 'http://packages.rundeck.com/x', gpgKeyUrl: "https://x.example.com/'key'" },
@@ -127,6 +148,8 @@ describe('renderRundeckUserData', () => {
       'projectName "client magento" must match [A-Za-z0-9_-]+',
       'jobsYaml must be a JSON list of jobs, as renderRundeckJobs writes it',
       expect.stringContaining('storestackCommand "storestack" must be an absolute plain path'),
+      'storestackCommand "storestack" must be <home>/bin/storestack: the packages go in <home>/packages',
+      'storestackPackageParameter "storestack-package" is not an SSM parameter path such as /storestack/ops/storestack-package',
       'phpPackages[1] "php; reboot" is not a package name',
       'composer.version "latest" must be a release like 2.8.4',
       'composer.sha256 must be 64 lower-case hex digits',

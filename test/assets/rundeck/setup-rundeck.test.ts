@@ -4,9 +4,9 @@ import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { renderRundeckUserData } from '../../../src/assets/rundeck/render.ts';
+import { renderRundeckUserData, renderStorestackLauncher } from '../../../src/assets/rundeck/render.ts';
 import { RPM_STUB } from '../stubbed-commands.ts';
-import { type RunResult, sampleUserDataProps, VOLUME_ID, VolumeSandbox } from './fixtures.ts';
+import { PACKAGE_PARAMETER, type RunResult, sampleUserDataProps, VOLUME_ID, VolumeSandbox } from './fixtures.ts';
 
 const COMPOSER_PHAR = '<?php // composer.phar, as the stub downloads it\n';
 const COMPOSER_SHA256 = createHash('sha256').update(COMPOSER_PHAR).digest('hex');
@@ -68,6 +68,7 @@ for argument; do [[ $argument == -* ]] || printf '%s\\n' "$argument"; done >>"$S
 
 class RundeckSandbox extends VolumeSandbox {
   readonly etc: string;
+  readonly launcher: string;
 
   constructor() {
     super({
@@ -77,6 +78,7 @@ class RundeckSandbox extends VolumeSandbox {
       stateFiles: ['installed', 'requests'],
     });
     this.etc = join(this.root, 'etc');
+    this.launcher = join(this.root, 'opt', 'storestack', 'bin', 'storestack');
     this.write(
       join(this.etc, 'rundeck', 'framework.properties'),
       'framework.server.name = ip-10-0-1-5\nframework.server.url = http://localhost:4440\n',
@@ -104,6 +106,7 @@ class RundeckSandbox extends VolumeSandbox {
       STORESTACK_REPO_FILE: join(this.etc, 'rundeck.repo'),
       STORESTACK_UNIT_DROP_IN_DIR: join(this.etc, 'rundeckd.service.d'),
       STORESTACK_COMPOSER_BIN: join(this.root, 'composer'),
+      STORESTACK_LAUNCHER_FILE: this.launcher,
       STORESTACK_RUNDECK_API_URL: API,
       STORESTACK_RUNDECK_START_SECONDS: '2',
       ...env,
@@ -137,8 +140,20 @@ describe('the Rundeck user data with the system commands stubbed', () => {
     expectSuccess(result);
     expect(sandbox.mounts()).toEqual([`${sandbox.mountPoint} ${device} xfs`]);
     expect(sandbox.callsOf('dnf')).toEqual([
-      'dnf install -y -q java-17-amazon-corretto-headless git jq php8.3-cli php8.3-intl php8.3-gd rundeck',
+      'dnf install -y -q java-17-amazon-corretto-headless git jq nodejs22 unzip php8.3-cli php8.3-intl php8.3-gd rundeck',
     ]);
+    // storestack: the launcher the jobs run, and the packages directory the jobs' user writes.
+    const launcher = sandbox.read(sandbox.launcher) ?? '';
+    expect(launcher).toMatch(/^#!\/bin\/bash\n/);
+    expect(launcher).toContain(`readonly PACKAGE_PARAMETER='${PACKAGE_PARAMETER}'\n`);
+    expect(launcher).toContain("readonly NODE_BIN='/usr/bin/node-22'\n");
+    expect(launcher).toContain(
+      renderStorestackLauncher({ packageParameter: PACKAGE_PARAMETER, region: 'eu-west-3' }).split('\n').at(-2),
+    );
+    expect(statSync(sandbox.launcher).mode & 0o777).toBe(0o755);
+    const packages = join(sandbox.root, 'opt', 'storestack', 'packages');
+    expect(statSync(join(packages, '.lock')).isFile()).toBe(true);
+    expect(sandbox.callsOf('chown')).toContain(`chown rundeck:rundeck ${packages} ${packages}/.lock`);
     expect(sandbox.read(join(sandbox.etc, 'rundeck.repo'))).toContain(
       'baseurl=https://packages.rundeck.com/pagerduty/rundeck/rpm_any/rpm_any/$basearch\n',
     );

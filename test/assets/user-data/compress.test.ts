@@ -58,10 +58,37 @@ describe('fitUserData', () => {
     }
   });
 
-  it('refuses a script holding an unresolved CloudFormation token', () => {
-    expect(() => fitUserData(`${largeScript(20_000)}echo \${Token[TOKEN.123]}\n`)).toThrow(
-      /unresolved CloudFormation token/,
-    );
+  it('puts the values CloudFormation resolves back into the script before running it', () => {
+    // CDK string tokens as they appear in rendered text.
+    const volume = `\${Token[TOKEN.123]}`;
+    const bucket = `\${Token[Bucket.Name.77]}`;
+    const script = `${largeScript(20_000)}printf '%s %s %s\\n' '${volume}' '${bucket}' '${volume}' >>"$OUT"\n`;
+    const wrapper = fitUserData(script);
+    expect(Buffer.byteLength(wrapper)).toBeLessThanOrEqual(USER_DATA_LIMIT_BYTES);
+    // Each token once in the wrapper, for CloudFormation to resolve; none in the payload.
+    expect(wrapper.split(volume)).toHaveLength(2);
+    expect(wrapper.split(bucket)).toHaveLength(2);
+
+    // What CloudFormation hands the instance: the tokens resolved (a value with & and \ in it
+    // stays as it is).
+    const resolved = wrapper.replace(volume, 'vol-0a1b2c3d4e5f60799').replace(bucket, 'a&b\\c');
+    const directory = mkdtempSync(join(tmpdir(), 'storestack-user-data-'));
+    try {
+      const out = join(directory, 'out');
+      const run = spawnSync('bash', ['-c', resolved], { env: { ...process.env, OUT: out }, encoding: 'utf8' });
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      expect(readFileSync(out, 'utf8')).toBe('ran as rendered\nvol-0a1b2c3d4e5f60799 a&b\\c vol-0a1b2c3d4e5f60799\n');
+      const file = join(directory, 'user-data.sh');
+      writeFileSync(file, resolved);
+      expectShellcheckClean(file);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a script holding a CloudFormation list token, which has no text to put back', () => {
+    expect(() => fitUserData(`${largeScript(20_000)}echo #{Token[TOKEN.123]}\n`)).toThrow(/token other than a string/);
   });
 
   it('refuses a script that does not fit even compressed', () => {
