@@ -131,6 +131,31 @@ describe('Ops and OpsData stacks (sample configuration)', () => {
     expect(userData).toContain("readonly PACKAGE_PARAMETER='\\''/storestack/ops/storestack-package'\\''");
   });
 
+  it("replaces Rundeck's admin/admin with a generated password in OpsData, which only Rundeck's role reads", () => {
+    const [secretId, secret] = only(opsData, 'AWS::SecretsManager::Secret');
+    expect(secret.Properties.Name).toBe('storestack/ops/rundeck-admin');
+    expect(secret.Properties.GenerateSecretString).toMatchObject({
+      SecretStringTemplate: '{"username":"admin"}',
+      GenerateStringKey: 'password',
+      PasswordLength: 32,
+    });
+    expect(secret.DeletionPolicy).toBe('Retain');
+    const readers = ofType(ops, 'AWS::IAM::ManagedPolicy').filter(([, policy]) =>
+      JSON.stringify(policy.Properties.PolicyDocument).includes(secretId),
+    );
+    expect(readers).toHaveLength(1);
+    const [[policyId, policy]] = readers as [[string, Resource]];
+    const rundeckRole = ops[server('rundeck').instance.Properties.IamInstanceProfile.Ref]?.Properties.Roles[0].Ref;
+    expect(ops[rundeckRole]?.Properties.ManagedPolicyArns).toContainEqual({ Ref: policyId });
+    const key = (policy.Properties.PolicyDocument.Statement as Properties[]).find((s) => s.Sid === 'AdminLoginKey');
+    expect(key?.Condition).toEqual({
+      StringEquals: { 'kms:ViaService': 'secretsmanager.eu-west-3.amazonaws.com' },
+    });
+    expect(userDataScript(server('rundeck').instance)).toContain(
+      "readonly RUNDECK_ADMIN_SECRET='storestack/ops/rundeck-admin'",
+    );
+  });
+
   it.each([
     ['rundeck', 4440],
     ['phpmyadmin', 80],

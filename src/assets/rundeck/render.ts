@@ -54,6 +54,11 @@ export interface RundeckUserDataProps {
   readonly region: string;
   /** The Rundeck project the jobs are imported into, `[A-Za-z0-9_-]+`, e.g. `client-magento`. */
   readonly projectName: string;
+  /**
+   * The secret holding the web login's password, `{"username":"admin","password":...}`, by name,
+   * e.g. `storestack/ops/rundeck-admin`: it replaces the RPM's admin/admin.
+   */
+  readonly adminSecretName: string;
   /** The jobs' definitions, from `renderRundeckJobs` (JSON, imported with `fileformat=yaml`; written compact). */
   readonly jobsYaml: string;
   /** Where storestack's launcher is installed, the command the jobs run, e.g. `/opt/storestack/bin/storestack`. */
@@ -98,6 +103,7 @@ const SHA256 = /^[0-9a-f]{64}$/;
 const HTTPS_URL = /^https:\/\/[A-Za-z0-9.-]+(?:\/[A-Za-z0-9._~$%-]+)*\/?$/;
 const TOKEN_MARKER = '${Token[';
 const PARAMETER_NAME = /^(?:\/[A-Za-z0-9_.-]+)+$/;
+const SECRET_NAME = /^[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/;
 
 /** Single-quotes a value for bash. A CDK token inside stays as it is, for CDK to resolve. */
 function shellQuote(value: string): string {
@@ -223,6 +229,11 @@ function validate(props: RundeckUserDataProps): string[] {
   if (!PROJECT_NAME.test(props.projectName)) {
     errors.push(`projectName ${JSON.stringify(props.projectName)} must match [A-Za-z0-9_-]+`);
   }
+  if (!SECRET_NAME.test(props.adminSecretName)) {
+    errors.push(
+      `adminSecretName ${JSON.stringify(props.adminSecretName)} is not a secret name such as storestack/ops/rundeck-admin`,
+    );
+  }
   if (!isJsonList(props.jobsYaml)) {
     errors.push('jobsYaml must be a JSON list of jobs, as renderRundeckJobs writes it');
   }
@@ -262,6 +273,7 @@ function rundeckHeader(props: RundeckUserDataProps): string {
     `readonly RUNDECK_PROJECT=${shellQuote(props.projectName)}`,
     `readonly RUNDECK_SERVER_URL=${shellQuote(`http://${props.internalHostName}:${RUNDECK_PORT}`)}`,
     `readonly RUNDECK_REGION=${shellQuote(props.region)}`,
+    `readonly RUNDECK_ADMIN_SECRET=${shellQuote(props.adminSecretName)}`,
     "# shellcheck disable=SC2016 # $basearch is dnf's, not bash's",
     `readonly RUNDECK_REPO_BASEURL=${shellQuote(repo.baseUrl)}`,
     `readonly RUNDECK_REPO_GPGKEY=${shellQuote(repo.gpgKeyUrl)}`,

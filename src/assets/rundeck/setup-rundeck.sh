@@ -5,6 +5,7 @@
 # volume at MOUNT_POINT (/var/lib/rundeck, Rundeck's RDECK_BASE: its H2 database, execution logs,
 # key storage and plugins all live there). Installs Java 17, Rundeck, and the release build tools
 # (PHP CLI, git, a pinned composer, Node.js and storestack's launcher); configures the web UI on port 4440 under the internal name;
+# replaces the RPM's admin/admin login with the generated password kept in Secrets Manager;
 # starts Rundeck; then creates the project and imports the jobs through the API, with a static
 # token kept on the volume. Running it again changes nothing.
 set -euo pipefail
@@ -140,6 +141,22 @@ ensure_token() {
   fi
 }
 
+# The web login: the RPM ships admin/admin. The one user is admin, with the password generated in
+# Secrets Manager (RUNDECK_ADMIN_SECRET, {"username":"admin","password":...}), which realm.properties
+# keeps as an MD5 hash (Jetty's MD5: form). The password never reaches a command line.
+configure_login() {
+  local secret password hash realm="${ETC_RUNDECK}/realm.properties"
+  secret="$(aws secretsmanager get-secret-value --region "${RUNDECK_REGION}" --secret-id "${RUNDECK_ADMIN_SECRET}" \
+    --query SecretString --output text)" || fail "cannot read Rundeck's admin password from the secret ${RUNDECK_ADMIN_SECRET}"
+  password="$(jq -r '.password // empty' <<<"${secret}" 2>/dev/null)" || true
+  [[ -n ${password} ]] || fail "the secret ${RUNDECK_ADMIN_SECRET} holds no password"
+  hash="$(printf '%s' "${password}" | md5sum)"
+  replace_file "${realm}" "admin:MD5:${hash%% *},user,admin" 640
+  if [[ ${FILE_CHANGED} == true ]]; then CONFIG_CHANGED=true; fi
+  chown root:rundeck "${realm}"
+  chmod 640 "${realm}"
+}
+
 configure_rundeck() {
   set_property "${ETC_RUNDECK}/rundeck-config.properties" grails.serverURL "${RUNDECK_SERVER_URL}"
   set_property "${ETC_RUNDECK}/rundeck-config.properties" server.address 0.0.0.0
@@ -211,6 +228,7 @@ setup_rundeck() {
   install_composer
   install_storestack
   ensure_token
+  configure_login
   configure_rundeck
   systemctl enable rundeckd
   if [[ ${CONFIG_CHANGED} == true ]]; then

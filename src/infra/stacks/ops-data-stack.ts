@@ -2,9 +2,11 @@ import { RemovalPolicy, Size } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { Platform } from '../../config/schema.ts';
 import { markForBackup } from '../backup/platform-backup.ts';
+import { StackKeys } from '../encryption.ts';
 import { acknowledge } from '../gates/index.ts';
 import { PublishedParameters } from '../parameters.ts';
 import { PlatformStack } from '../platform-stack.ts';
@@ -21,6 +23,11 @@ export function openVpnStateKeyAlias(platform: Platform): string {
   return `alias/${platform.client.name}-openvpn-pki`;
 }
 
+/** The secret of Rundeck's web login (admin); its user data reads it by this name. */
+export function rundeckAdminSecretName(platform: Platform): string {
+  return `${platform.project}/ops/rundeck-admin`;
+}
+
 /** The access-log bucket of the Storage stack (PlatformBuckets names it so). */
 function accessLogBucketName(platform: Platform): string {
   return `${platform.client.name}-s3-access-logs`;
@@ -33,12 +40,13 @@ export interface OpsDataStackProps {
 
 /**
  * The operations servers' state (document 6.A, 6.B), apart from the servers so that replacing one
- * loses nothing: Rundeck's data volume (bootstrapped once, formatted only when blank) and
+ * loses nothing: Rundeck's data volume (bootstrapped once, formatted only when blank) and login, and
  * OpenVPN's PKI (CA, server and client certificates, easy-rsa's index, the revocation list),
  * saved to an encrypted, versioned bucket after every change.
  */
 export class OpsDataStack extends PlatformStack {
   readonly rundeckVolume: ec2.Volume;
+  readonly rundeckAdmin: secretsmanager.Secret;
   readonly openVpnState: SecureBucket;
   readonly openVpnStateKey: kms.Key;
 
@@ -66,6 +74,24 @@ export class OpsDataStack extends PlatformStack {
       id: 'CloudFormation-Validate::W3010',
       reason:
         "The volume sits in the AZ of Rundeck's subnet on purpose: an EBS volume attaches only in its own AZ, and the document runs one Rundeck server.",
+    });
+    // Rundeck's web login: a generated password in place of the RPM's admin/admin.
+    this.rundeckAdmin = new secretsmanager.Secret(this, 'RundeckAdmin', {
+      secretName: rundeckAdminSecretName(platform),
+      description: "Rundeck's web login (rundeck.<internal domain>:4440): user admin and its password",
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ username: 'admin' }),
+        generateStringKey: 'password',
+        passwordLength: 32,
+        excludePunctuation: true,
+      },
+      encryptionKey: StackKeys.of(this).secrets,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    acknowledge(this.rundeckAdmin, {
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Rotated by operators (rotate-credentials runbook): Rundeck reads the password when its server boots, so a rotation Lambda could not make Rundeck use the new one.',
     });
 
     this.openVpnStateKey = new kms.Key(this, 'OpenVpnStateKey', {

@@ -19,7 +19,7 @@ import { OpsServer } from '../ops/ops-server.ts';
 import { PublishedParameters } from '../parameters.ts';
 import { PlatformStack } from '../platform-stack.ts';
 import type { NetworkStack } from './network-stack.ts';
-import { type OpsDataStack, openVpnStateKeyAlias } from './ops-data-stack.ts';
+import { type OpsDataStack, openVpnStateKeyAlias, rundeckAdminSecretName } from './ops-data-stack.ts';
 
 export interface OpsStackProps {
   readonly platform: Platform;
@@ -204,6 +204,7 @@ export class OpsStack extends PlatformStack {
           internalHostName: `rundeck.${platform.domains.internal}`,
           region,
           projectName: platform.ops.rundeck.project,
+          adminSecretName: rundeckAdminSecretName(platform),
           jobsYaml: renderRundeckJobs({
             projectName: platform.ops.rundeck.project,
             environments: platform.environments.map((environment) => ({
@@ -228,6 +229,19 @@ export class OpsStack extends PlatformStack {
           sid: 'BuildSecrets',
           actions: ['secretsmanager:GetSecretValue'],
           resources: [buildSecrets],
+        }),
+        // Its web login's password; the key through Secrets Manager only. Granted here, not by the
+        // secret (grantRead would add Rundeck's role to OpsData's key policy: a cycle).
+        new iam.PolicyStatement({
+          sid: 'AdminLogin',
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: [opsData.rundeckAdmin.secretArn],
+        }),
+        new iam.PolicyStatement({
+          sid: 'AdminLoginKey',
+          actions: ['kms:Decrypt'],
+          resources: [opsData.rundeckAdmin.encryptionKey?.keyArn as string],
+          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
         }),
         new iam.PolicyStatement({
           sid: 'StorestackPackage',

@@ -14,6 +14,7 @@ export type { RunResult };
 
 export const VOLUME_ID = 'vol-0a1b2c3d4e5f60799';
 export const STORESTACK = '/opt/storestack/bin/storestack';
+export const ADMIN_SECRET = 'storestack/ops/rundeck-admin';
 export const PACKAGE_PARAMETER = '/storestack/ops/storestack-package';
 export const ROOT_FSTAB_LINE = 'UUID=8a4c3f0e-1b2d-4e5f-9a8b-7c6d5e4f3a2b / xfs defaults,noatime 1 1';
 
@@ -34,6 +35,7 @@ export function sampleUserDataProps(): RundeckUserDataProps {
     internalHostName: 'rundeck.internal-client.url',
     region: 'eu-west-3',
     projectName: 'client-magento',
+    adminSecretName: ADMIN_SECRET,
     jobsYaml: renderRundeckJobs(sampleJobsProps()),
     storestackCommand: STORESTACK,
     storestackPackageParameter: PACKAGE_PARAMETER,
@@ -90,6 +92,7 @@ export interface SandboxSetup {
   readonly stubs?: Readonly<Record<string, string>>;
   readonly realTools?: readonly string[];
   readonly stateFiles?: readonly string[];
+  readonly stateDirs?: readonly string[];
 }
 
 export class VolumeSandbox extends StubSandbox {
@@ -107,6 +110,7 @@ export class VolumeSandbox extends StubSandbox {
       stubs: { ...VOLUME_STUBS, ...setup.stubs },
       realTools: [...REAL_TOOLS, ...(setup.realTools ?? [])],
       stateFiles: ['filesystems', 'mounted', ...(setup.stateFiles ?? [])],
+      stateDirs: setup.stateDirs ?? [],
     });
     this.byId = join(this.root, 'dev', 'disk', 'by-id');
     this.devices = join(this.root, 'dev');

@@ -1,16 +1,25 @@
 // The whole Rundeck user data run against a sandbox: the volume as in bootstrap-volume.test.ts, the
 // packages, composer's download and Rundeck's API stubbed (curl answers from the stub's state).
 import { createHash } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { renderRundeckUserData, renderStorestackLauncher } from '../../../src/assets/rundeck/render.ts';
-import { RPM_STUB } from '../stubbed-commands.ts';
-import { PACKAGE_PARAMETER, type RunResult, sampleUserDataProps, VOLUME_ID, VolumeSandbox } from './fixtures.ts';
+import { AWS_PARAMETERS_STUB, RPM_STUB, stateKey } from '../stubbed-commands.ts';
+import {
+  ADMIN_SECRET,
+  PACKAGE_PARAMETER,
+  type RunResult,
+  sampleUserDataProps,
+  VOLUME_ID,
+  VolumeSandbox,
+} from './fixtures.ts';
 
 const COMPOSER_PHAR = '<?php // composer.phar, as the stub downloads it\n';
 const COMPOSER_SHA256 = createHash('sha256').update(COMPOSER_PHAR).digest('hex');
 const API = 'http://127.0.0.1:4440';
+const ADMIN_PASSWORD = 'Xk3vQp9LmW2rTz7NbY5cHd8FgJ4sAe6U';
+const ADMIN_PASSWORD_MD5 = createHash('md5').update(ADMIN_PASSWORD).digest('hex');
 
 // curl: composer's download (state composer.phar), and the API: state down (nothing answers),
 // project (it exists), import-failed (the import answers with a failed job); the imported jobs
@@ -73,9 +82,10 @@ class RundeckSandbox extends VolumeSandbox {
   constructor() {
     super({
       prefix: 'storestack-rundeck-',
-      stubs: { rpm: RPM_STUB, dnf: DNF_STUB, curl: CURL_STUB, chown: '' },
-      realTools: ['head', 'od', 'tr', 'sha256sum', 'jq'],
+      stubs: { rpm: RPM_STUB, dnf: DNF_STUB, curl: CURL_STUB, chown: '', aws: AWS_PARAMETERS_STUB },
+      realTools: ['head', 'od', 'tr', 'sha256sum', 'md5sum', 'jq'],
       stateFiles: ['installed', 'requests'],
+      stateDirs: ['secrets'],
     });
     this.etc = join(this.root, 'etc');
     this.launcher = join(this.root, 'opt', 'storestack', 'bin', 'storestack');
@@ -88,6 +98,12 @@ class RundeckSandbox extends VolumeSandbox {
       '#loglevel.default is the default log level\ngrails.serverURL=http://localhost:4440\ndataSource.url = jdbc:h2:file:/var/lib/rundeck/data/rundeckdb\n',
     );
     this.write(join(this.state, 'composer.phar'), COMPOSER_PHAR);
+    this.write(join(this.etc, 'rundeck', 'realm.properties'), 'admin:admin,user,admin\nuser:user,user\n');
+    this.setAdminSecret(JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }));
+  }
+
+  setAdminSecret(value: string): void {
+    this.write(join(this.state, 'secrets', stateKey(ADMIN_SECRET)), value);
   }
 
   stateFile(name: string): string | undefined {
@@ -154,6 +170,12 @@ describe('the Rundeck user data with the system commands stubbed', () => {
     const packages = join(sandbox.root, 'opt', 'storestack', 'packages');
     expect(statSync(join(packages, '.lock')).isFile()).toBe(true);
     expect(sandbox.callsOf('chown')).toContain(`chown rundeck:rundeck ${packages} ${packages}/.lock`);
+    // The RPM's admin/admin replaced: admin alone, its generated password as an MD5 hash.
+    const realm = join(sandbox.etc, 'rundeck', 'realm.properties');
+    expect(sandbox.read(realm)).toBe(`admin:MD5:${ADMIN_PASSWORD_MD5},user,admin\n`);
+    expect(statSync(realm).mode & 0o777).toBe(0o640);
+    expect(sandbox.callsOf('chown')).toContain(`chown root:rundeck ${realm}`);
+    expect(sandbox.callLog()).not.toContain(ADMIN_PASSWORD);
     expect(sandbox.read(join(sandbox.etc, 'rundeck.repo'))).toContain(
       'baseurl=https://packages.rundeck.com/pagerduty/rundeck/rpm_any/rpm_any/$basearch\n',
     );
@@ -186,6 +208,22 @@ describe('the Rundeck user data with the system commands stubbed', () => {
     expect(JSON.parse(sandbox.stateFile('project') ?? '')).toEqual({ name: 'client-magento' });
     expect(JSON.parse(sandbox.stateFile('imported.yaml') ?? '')).toEqual(JSON.parse(props.jobsYaml));
     expect(result.stdout).toContain('imported 2 job(s) into client-magento');
+  });
+
+  it.each([
+    ['unreadable', null, `cannot read Rundeck's admin password from the secret ${ADMIN_SECRET}`],
+    ['without a password', '{"username":"admin"}', `the secret ${ADMIN_SECRET} holds no password`],
+    ['not JSON', 'admin', `the secret ${ADMIN_SECRET} holds no password`],
+  ])('keeps admin/admin out and Rundeck stopped when the login secret is %s', async (_, value, message) => {
+    sandbox.attach(VOLUME_ID);
+    if (value === null) rmSync(join(sandbox.state, 'secrets', stateKey(ADMIN_SECRET)));
+    else sandbox.setAdminSecret(value);
+
+    const result = await sandbox.run(script);
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`storestack-rundeck: ERROR: ${message}`);
+    expect(sandbox.callsOf('systemctl').filter((call) => /start/.test(call))).toEqual([]);
   });
 
   it('keeps the API token on the volume, readable by root only, and out of every command line', async () => {
