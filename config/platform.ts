@@ -38,8 +38,10 @@ export const platform = {
       ],
     },
   },
+  // Document 7.F: every alarm emails the list; the VPN alarms are named DLM-<peer> VPN status.
   alerting: {
     emails: ['aws-alerts@client.url'],
+    vpnAlarms: { prefix: 'DLM', peers: ['Lan', 'Ml', 'Cetsi'] },
   },
   // Document 6.D: the HAProxy gateway, split in two because both FTP servers need port 21.
   gateway: {

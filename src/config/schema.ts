@@ -3,6 +3,7 @@
 // fields to each other live in the refinements at the bottom of each section.
 // Every field with a default says so in its description ("Default: ...").
 import { z } from 'zod';
+import { alertingSchema } from './alerting-schema.ts';
 import { appsSchema, checkConnectorPassivePorts, checkGateways, gatewaySchema, windowsSchema } from './apps-schema.ts';
 import { coveringName } from './certificate.ts';
 import { cidrContains, cidrsOverlap, type Ipv4Cidr } from './cidr.ts';
@@ -24,7 +25,6 @@ import {
   awsRegion,
   cidrBlock,
   dnsName,
-  email,
   instanceType,
   logRetentionDays,
   publicIpv4,
@@ -333,10 +333,8 @@ export const platformSchema = z
       internal: dnsName,
     }),
     network: networkSchema,
-    alerting: z.strictObject({
-      /** The mailing list every alarm notifies (document 7.F). */
-      emails: z.array(email).min(1),
-    }),
+    /** Monitoring (document 7.F): the mailing list, the document's alarms, the added ones' thresholds. */
+    alerting: alertingSchema,
     /** The HAProxy gateways (document 6.D) and the sources they accept. */
     gateway: gatewaySchema,
     /** The satellite applications on Beanstalk (document 2, 3, 4). */
@@ -433,6 +431,24 @@ export const platformSchema = z
       });
     }
     checkConnectorPassivePorts(platform.gateway, platform.apps, ctx);
+    const peers = platform.network.vpn.connections.map((peer) => peer.name);
+    platform.alerting.vpnAlarms.peers.forEach((peer, i) => {
+      if (!peers.includes(peer)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['alerting', 'vpnAlarms', 'peers', i],
+          message: `${peer} is not a VPN peer of network.vpn.connections (${peers.join(', ') || 'none'})`,
+        });
+      }
+      const first = platform.alerting.vpnAlarms.peers.indexOf(peer);
+      if (first !== i) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['alerting', 'vpnAlarms', 'peers', i],
+          message: `${peer} is listed twice (alerting.vpnAlarms.peers[${first}])`,
+        });
+      }
+    });
     if (platform.domains.public === platform.domains.internal) {
       ctx.addIssue({
         code: 'custom',

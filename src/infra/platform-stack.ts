@@ -6,7 +6,7 @@ import type { EnvironmentConfig, Platform } from '../config/schema.ts';
 export const TAG_PROJECT = 'project';
 export const TAG_ENVIRONMENT = 'environment';
 /** Resource types the stack tags skip (CloudFormation's schema for them has no Tags). */
-const UNTAGGABLE_TYPES = ['AWS::ElasticLoadBalancingV2::Listener'];
+const UNTAGGABLE_TYPES = ['AWS::ElasticLoadBalancingV2::Listener', 'AWS::CloudWatch::Dashboard'];
 /** Value of the environment tag on stacks shared by every environment. */
 export const SHARED_ENVIRONMENT = 'shared';
 
@@ -25,6 +25,17 @@ export interface PlatformStackProps {
    */
   readonly stateful: boolean;
   readonly description: string;
+  /**
+   * The region, for the few resources that exist in one region only (CloudFront's metrics and
+   * certificates: us-east-1).
+   * @default - the configured region, aws.region
+   */
+  readonly region?: string;
+  /**
+   * Whether the stack takes or gives references across regions (CDK's SSM-based mechanism).
+   * @default false
+   */
+  readonly crossRegionReferences?: boolean;
 }
 
 /** A stack of the platform: named `<project>-<kind>[-<env>]`, tagged, placed in the configured account. */
@@ -46,7 +57,8 @@ export class PlatformStack extends Stack {
     super(scope, name, {
       stackName: name,
       description: props.description,
-      env: { account: props.platform.aws.account, region: props.platform.aws.region },
+      env: { account: props.platform.aws.account, region: props.region ?? props.platform.aws.region },
+      crossRegionReferences: props.crossRegionReferences ?? false,
       terminationProtection: props.stateful,
       // The stack's own tags (in the assembly's manifest, on the CloudFormation stack)...
       tags,
@@ -55,7 +67,7 @@ export class PlatformStack extends Stack {
     this.environmentName = tags[TAG_ENVIRONMENT];
     this.stateful = props.stateful;
     // ...and on every taggable resource in the template (explicitStackTags keeps them apart).
-    // Not on listeners: CloudFormation's published schema for them (what cfn-lint checks) has no Tags.
+    // Not on listeners and dashboards: CloudFormation's published schema for them (what cfn-lint checks) has no Tags.
     for (const [key, value] of Object.entries(tags)) {
       Tags.of(this).add(key, value, { excludeResourceTypes: UNTAGGABLE_TYPES });
     }

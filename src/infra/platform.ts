@@ -3,9 +3,11 @@ import type { Platform } from '../config/schema.ts';
 import { AppsDataStack } from './stacks/apps-data-stack.ts';
 import { AppsStack } from './stacks/apps-stack.ts';
 import { DataStack } from './stacks/data-stack.ts';
+import { EdgeMonitoringStack } from './stacks/edge-monitoring-stack.ts';
 import { EdgeStack } from './stacks/edge-stack.ts';
 import { MagentoApplicationStack } from './stacks/magento-application-stack.ts';
 import { MagentoStack } from './stacks/magento-stack.ts';
+import { MonitoringStack } from './stacks/monitoring-stack.ts';
 import { NetworkStack } from './stacks/network-stack.ts';
 import { OpsDataStack } from './stacks/ops-data-stack.ts';
 import { OpsStack } from './stacks/ops-stack.ts';
@@ -25,6 +27,9 @@ export interface PlatformStacks {
   readonly ops: OpsStack;
   readonly apps: AppsStack;
   readonly edge: EdgeStack;
+  readonly monitoring: MonitoringStack;
+  /** CloudFront's alarms, in us-east-1. */
+  readonly edgeMonitoring: EdgeMonitoringStack;
 }
 
 /**
@@ -60,5 +65,20 @@ export function buildPlatform(app: App, platform: Platform): PlatformStacks {
   const ops = new OpsStack(app, { platform, network, opsData });
   const apps = new AppsStack(app, { platform, network, storage, appsData, ops });
   const edge = new EdgeStack(app, { platform, magento, apps });
-  return { network, storage, appsData, data, magentoApplication, magento, opsData, ops, apps, edge };
+  const monitoring = new MonitoringStack(app, { platform, network, storage, data, appsData, magento, ops });
+  const edgeMonitoring = new EdgeMonitoringStack(app, { platform, edge });
+  return {
+    network,
+    storage,
+    appsData,
+    data,
+    magentoApplication,
+    magento,
+    opsData,
+    ops,
+    apps,
+    edge,
+    monitoring,
+    edgeMonitoring,
+  };
 }

@@ -487,9 +487,10 @@ describe('VPN', () => {
   });
 
   it('duplicate peer names are rejected with their path, ignoring case', () => {
-    // GIVEN a second peer called lan
+    // GIVEN a second peer called lan (Ml, renamed, no longer alarmed)
     const input = sample();
     nth(input.network.vpn.connections, 1).name = 'lan';
+    input.alerting.vpnAlarms.peers = ['Lan', 'Cetsi'];
     // WHEN it is parsed
     // THEN the second is reported, pointing at the first
     expect(problemsOf(input)).toEqual([

@@ -5,6 +5,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Platform } from '../../src/config/schema.ts';
 import { createPlatformApp, readProjectContext } from '../../src/infra/app.ts';
 import type { PlatformStacks } from '../../src/infra/platform.ts';
+import {
+  NFS_DISK_DIMENSION,
+  NFS_DISK_METRIC,
+  NFS_DISK_NAMESPACE,
+  NfsServer,
+} from '../../src/infra/storage/nfs-server.ts';
 import { PROJECT_ROOT, platformWith, samplePlatform } from '../support.ts';
 import {
   nameOf,
@@ -14,6 +20,7 @@ import {
   type Resources,
   resourcesOf,
   tagsOf,
+  target,
   typesOf,
   userDataScript,
 } from './template.ts';
@@ -205,6 +212,68 @@ describe('Storage stack', () => {
       expect(script).toContain('NFS_WAIT_SECONDS=600\n');
       expect(script).toContain("NFS_SHARE_OWNER='900:900'\n");
       expect(script.startsWith('#!/bin/bash\n')).toBe(true);
+    });
+
+    it("has the CloudWatch agent publish each share's disk usage by mount point, the construct's diskPaths", () => {
+      const [, instance] = only(sample.resources, 'AWS::EC2::Instance');
+      const script = userDataScript(instance);
+      const quoted = /^NFS_AGENT_CONFIG='([^']*)'$/m.exec(script)?.[1];
+      const server = sample.stacks.storage.fileShares;
+
+      expect(server).toBeInstanceOf(NfsServer);
+      const mountPoints = SHARE_KEYS.map((key) => `/exports/${key}`);
+      expect((server as NfsServer).diskPaths).toEqual(mountPoints);
+      expect(NFS_DISK_NAMESPACE).toBe('storestack/NfsServer');
+      expect(NFS_DISK_METRIC).toBe('disk_used_percent');
+      expect(NFS_DISK_DIMENSION).toBe('path');
+      // What the agent publishes: <plugin>_<measurement>, in the namespace, rolled up to the path alone.
+      const config = JSON.parse(quoted ?? 'null');
+      expect(config).toEqual({
+        agent: { metrics_collection_interval: 60, omit_hostname: true },
+        metrics: {
+          namespace: NFS_DISK_NAMESPACE,
+          metrics_collected: {
+            disk: { measurement: [NFS_DISK_METRIC.replace(/^disk_/, '')], resources: mountPoints, drop_device: true },
+          },
+          aggregation_dimensions: [[NFS_DISK_DIMENSION]],
+        },
+      });
+    });
+
+    it('lets its role publish metrics in its own namespace only, with no managed CloudWatch agent policy', () => {
+      const [, instance] = only(sample.resources, 'AWS::EC2::Instance');
+      const [profileId, profile] = only(sample.resources, 'AWS::IAM::InstanceProfile');
+      expect(instance.Properties.IamInstanceProfile).toEqual({ Ref: profileId });
+      const roleId = target(profile.Properties.Roles[0]);
+      const role = sample.resources[roleId];
+      expect(role?.Type).toBe('AWS::IAM::Role');
+      // Nothing inline, on the role or beside it.
+      expect(role?.Properties.Policies).toBeUndefined();
+      for (const [, policy] of ofType(sample.resources, 'AWS::IAM::Policy')) {
+        expect(policy.Properties.Roles).not.toContainEqual({ Ref: roleId });
+      }
+
+      const arns: unknown[] = role?.Properties.ManagedPolicyArns ?? [];
+      const ownPolicies = arns.flatMap((arn) => ((arn as { Ref?: string }).Ref === undefined ? [] : [target(arn)]));
+      const awsPolicies = arns.filter((arn) => (arn as { Ref?: string }).Ref === undefined);
+      // AWS's policies: the Systems Manager agent's only, not CloudWatchAgentServerPolicy.
+      expect(awsPolicies.map((arn) => JSON.stringify(arn))).toEqual([
+        expect.stringContaining(':iam::aws:policy/AmazonSSMManagedInstanceCore"'),
+      ]);
+      const statements = ownPolicies.flatMap((policyId) => {
+        const policy = sample.resources[policyId];
+        expect(policy?.Type).toBe('AWS::IAM::ManagedPolicy');
+        return policy?.Properties.PolicyDocument.Statement ?? [];
+      });
+      expect(statements).toEqual([
+        {
+          Sid: 'PublishDiskMetrics',
+          Effect: 'Allow',
+          Action: 'cloudwatch:PutMetricData',
+          Resource: '*',
+          Condition: { StringEquals: { 'cloudwatch:namespace': NFS_DISK_NAMESPACE } },
+        },
+      ]);
     });
 
     it("admits NFS (tcp 2049) only from the Magento groups of prod and preprod and the connector's", () => {

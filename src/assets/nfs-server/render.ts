@@ -23,6 +23,11 @@ export interface NfsServerUserDataProps {
   readonly waitTimeoutSeconds: number;
   /** Owner of a freshly formatted share's root: the clients' web user (root_squash forbids root). */
   readonly shareOwner: { readonly uid: number; readonly gid: number };
+  /**
+   * The CloudWatch namespace the CloudWatch agent publishes each share's `disk_used_percent` in,
+   * with the share's mount point as its only dimension, `path` (see {@link cloudWatchAgentConfig}).
+   */
+  readonly diskMetricsNamespace: string;
 }
 
 const SCRIPT_NAME = 'setup-nfs-server.sh';
@@ -33,6 +38,8 @@ const VOLUME_ID = /^vol-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 // Plain path characters only: fstab and exports would need escapes for anything else.
 const MOUNT_POINT = /^(?:\/[A-Za-z0-9._-]+)+$/;
 const TOKEN_MARKER = '${Token[';
+// CloudWatch's rules for a namespace: up to 255 of these characters, and AWS/ is AWS's own.
+const NAMESPACE = /^[A-Za-z0-9 ._/#:-]{1,255}$/;
 
 function isToken(value: string): boolean {
   return value.includes(TOKEN_MARKER);
@@ -119,7 +126,44 @@ function validate(props: NfsServerUserDataProps): string[] {
       errors.push(`shareOwner.${id} must be a non-root id, a positive whole number (got ${value})`);
     }
   }
+  const namespace = props.diskMetricsNamespace;
+  if (!NAMESPACE.test(namespace) || namespace.startsWith('AWS/')) {
+    errors.push(
+      `diskMetricsNamespace ${JSON.stringify(namespace)} is not a CloudWatch namespace of your own ` +
+        '(1 to 255 letters, digits or . _ / # : - and spaces, not under AWS/)',
+    );
+  }
   return errors;
+}
+
+/**
+ * The CloudWatch agent's configuration: every 60 s, the used percentage of each share's
+ * filesystem, as `disk_used_percent` (the agent names a metric <plugin>_<measurement>) in the
+ * namespace, with the share's mount point as the dimension `path`, the one an alarm names.
+ *
+ * The disk plugin tags each value with path, device, fstype, mode and the host name. The agent
+ * always drops mode; drop_device drops the device (an NVMe name, which Nitro may change at a
+ * reboot) and omit_hostname the host (a new server would start new metrics). No
+ * append_dimensions: an InstanceId would likewise change with a replaced server, and the alarms
+ * would lose their metric. fstype cannot be dropped, so aggregation_dimensions [["path"]] has the
+ * agent publish each value a second time with `path` alone: that is the metric the alarms
+ * watch. The agent still publishes the first one, with path and fstype (one more custom metric
+ * per share): drop_original_metrics could suppress it, but the agent only rolls up to fewer
+ * dimensions than the original has, so were fstype ever missing it would drop the one metric left.
+ */
+export function cloudWatchAgentConfig(mountPoints: readonly string[], namespace: string): string {
+  const config = {
+    agent: { metrics_collection_interval: 60, omit_hostname: true },
+    metrics: {
+      namespace,
+      metrics_collected: {
+        disk: { measurement: ['used_percent'], resources: [...mountPoints], drop_device: true },
+      },
+      aggregation_dimensions: [['path']],
+    },
+  };
+  // On one line: EC2 takes 16 KB of user data at most.
+  return JSON.stringify(config);
 }
 
 function configHeader(props: NfsServerUserDataProps): string {
@@ -137,6 +181,13 @@ function configHeader(props: NfsServerUserDataProps): string {
     '# How long to wait for the volumes to be attached, in seconds.',
     `NFS_WAIT_SECONDS=${props.waitTimeoutSeconds}`,
     `NFS_SHARE_OWNER=${shellQuote(`${props.shareOwner.uid}:${props.shareOwner.gid}`)}`,
+    "# The CloudWatch agent's configuration: the disk usage of each share's mount point.",
+    `NFS_AGENT_CONFIG=${shellQuote(
+      cloudWatchAgentConfig(
+        props.shares.map((share) => share.mountPoint),
+        props.diskMetricsNamespace,
+      ),
+    )}`,
     '',
   ].join('\n');
 }

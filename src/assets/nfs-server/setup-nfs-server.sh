@@ -1,5 +1,5 @@
 #!/bin/bash
-# shellcheck disable=SC2154 # NFS_SHARES, NFS_EXPORT_CIDRS, NFS_WAIT_SECONDS and NFS_SHARE_OWNER come from the header render.ts writes.
+# shellcheck disable=SC2154 # NFS_SHARES, NFS_EXPORT_CIDRS, NFS_WAIT_SECONDS, NFS_SHARE_OWNER and NFS_AGENT_CONFIG come from the header render.ts writes.
 #
 # NFS server set-up (hosting document, section 6.C): EC2 user data for Amazon Linux 2023 on a
 # Nitro instance with one EBS volume per share. render.ts puts a header before this body:
@@ -7,8 +7,9 @@
 #   NFS_EXPORT_CIDRS  the client CIDR blocks that every share is exported to
 #   NFS_WAIT_SECONDS  how long to wait for the volumes to be attached
 #   NFS_SHARE_OWNER   uid:gid that owns the root of a freshly formatted share (the clients' web user)
+#   NFS_AGENT_CONFIG  the CloudWatch agent's configuration (the disk usage of each share)
 # Running it again changes nothing. It never formats a volume that holds anything, and it only
-# rewrites /etc/fstab and /etc/exports when their content has to change.
+# rewrites a file (fstab, exports, the agent's configuration) when its content has to change.
 #
 # The tests override every system location from the environment. The system commands are
 # called by name, so the tests can stub them on PATH.
@@ -19,6 +20,10 @@ readonly FSTAB="${STORESTACK_FSTAB:-/etc/fstab}"
 readonly EXPORTS="${STORESTACK_EXPORTS:-/etc/exports}"
 readonly WAIT_SECONDS="${STORESTACK_WAIT_SECONDS:-${NFS_WAIT_SECONDS}}"
 readonly POLL_SECONDS="${STORESTACK_POLL_SECONDS:-2}"
+# Not in the agent's etc directory, whose amazon-cloudwatch-agent.json fetch-config deletes.
+readonly AGENT_CONFIG="${STORESTACK_AGENT_CONFIG:-/etc/storestack/nfs-cloudwatch-agent.json}"
+readonly AGENT_CTL="${STORESTACK_AGENT_CTL:-/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl}"
+readonly AGENT='amazon-cloudwatch-agent' # the package and its systemd unit
 
 readonly MOUNT_OPTIONS='defaults,nofail'
 # mountpoint: exportfs skips a share whose volume is not mounted. Without it, a volume that
@@ -49,6 +54,7 @@ read_config() {
   ((${#NFS_SHARES[@]} > 0 && ${#NFS_SHARES[@]} % 3 == 0)) ||
     fail "NFS_SHARES must hold a name, a volume id and a mount point per share (got ${#NFS_SHARES[@]} entries)"
   ((${#NFS_EXPORT_CIDRS[@]} > 0)) || fail 'NFS_EXPORT_CIDRS is empty'
+  [[ -n ${NFS_AGENT_CONFIG:-} ]] || fail 'NFS_AGENT_CONFIG is empty'
   [[ ${WAIT_SECONDS} =~ ^[0-9]+$ ]] || fail "the wait timeout must be a whole number of seconds (got '${WAIT_SECONDS}')"
   [[ -n ${EPOCHREALTIME:-} ]] || fail "bash 5 or later is needed (this is bash ${BASH_VERSION})"
   [[ ${POLL_SECONDS} =~ ^[0-9]+([.][0-9]+)?$ ]] || fail "the poll interval must be a number of seconds (got '${POLL_SECONDS}')"
@@ -243,14 +249,35 @@ exports_content() {
   done
 }
 
+# Installs the packages that are missing, in one transaction.
+install_packages() {
+  local package
+  local -a missing=()
+  for package in "$@"; do
+    rpm -q --quiet "${package}" || missing+=("${package}")
+  done
+  ((${#missing[@]} > 0)) || return 0
+  log "installing ${missing[*]}"
+  dnf install -y -q "${missing[@]}"
+}
+
+# Publishes each share's disk usage (render.ts says what). fetch-config checks the configuration,
+# then restarts the agent and enables it at boot.
+start_disk_metrics() {
+  mkdir -p "${AGENT_CONFIG%/*}"
+  replace_file "${AGENT_CONFIG}" "${NFS_AGENT_CONFIG}"
+  if [[ ${FILE_CHANGED} == true ]]; then log "${AGENT_CONFIG} updated"; fi
+  if [[ ${FILE_CHANGED} == true ]] || ! systemctl is-active --quiet "${AGENT}"; then
+    log "starting the CloudWatch agent with ${AGENT_CONFIG}"
+    "${AGENT_CTL}" -a fetch-config -m ec2 -s -c "file:${AGENT_CONFIG}"
+  fi
+}
+
 main() {
   local i exports
   read_config
   # Installed first: the download overlaps with the wait for the attachments.
-  if ! rpm -q --quiet nfs-utils; then
-    log 'installing nfs-utils'
-    dnf install -y -q nfs-utils
-  fi
+  install_packages nfs-utils "${AGENT}"
 
   wait_for_volumes
   probe_volumes
@@ -276,6 +303,8 @@ main() {
   systemctl enable --now nfs-server
   exportfs -ra
   log "serving ${#SHARE_NAMES[@]} share(s) to ${NFS_EXPORT_CIDRS[*]}"
+  # Last: the shares are mounted (measured, not the root volume) and served whatever happens here.
+  start_disk_metrics
 }
 
 main "$@"

@@ -40,9 +40,12 @@ export class PlatformBackup extends Construct {
   readonly vault: backup.BackupVault;
   readonly plan: backup.BackupPlan;
   readonly selection: backup.BackupSelection;
+  /** The vault's name, as configured (a name, not a reference: the Monitoring stack's alarm dimension). */
+  readonly vaultName: string;
 
   constructor(scope: Construct, id: string, props: PlatformBackupProps) {
     super(scope, id);
+    this.vaultName = props.vaultName;
     if (!Number.isInteger(props.retentionDays) || props.retentionDays < 1) {
       throw new Error(
         `${this.node.path}: retentionDays must be a whole number of days, at least 1; got ${props.retentionDays}`,

@@ -47,6 +47,8 @@ export class EdgeStack extends PlatformStack {
       platform,
       kind: 'Edge',
       stateful: false,
+      // The distributions' ids go to the us-east-1 monitoring stack (CloudFront's metrics live there).
+      crossRegionReferences: true,
       description: 'storestack: CloudFront media and static distributions, origin protection, public DNS records',
     });
     const domain = platform.domains.public;

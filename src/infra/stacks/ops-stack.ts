@@ -13,6 +13,7 @@ import { fitUserData } from '../../assets/user-data/compress.ts';
 import { cidr } from '../../config/cidr.ts';
 import type { Platform } from '../../config/schema.ts';
 import { acknowledge, acknowledgeWildcardResources, literalPartition } from '../gates/index.ts';
+import { publishInstanceId } from '../monitoring/instance-ids.ts';
 import { Gateway } from '../ops/gateway.ts';
 import { buildOperationsPackage } from '../ops/operations-package.ts';
 import { OpsServer } from '../ops/ops-server.ts';
@@ -83,6 +84,7 @@ export class OpsStack extends PlatformStack {
           gateway.elasticIp.ref,
           `Public address of gateway ${server.name}`,
         );
+        publishInstanceId(this, platform, `gateway-${server.name}`, gateway.instance.instanceId);
         return [server.name, gateway];
       }),
     );
@@ -327,6 +329,9 @@ export class OpsStack extends PlatformStack {
       ingress: [],
       internalZone: network.internalZone,
     });
+    // The servers whose loss stops the staff (the VPN) or the releases (Rundeck): status-check alarms.
+    publishInstanceId(this, platform, 'vpn', this.openVpn.instance.instanceId);
+    publishInstanceId(this, platform, 'rundeck', this.rundeck.instance.instanceId);
   }
 }
 

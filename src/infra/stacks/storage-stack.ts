@@ -1,6 +1,7 @@
 import type { Construct } from 'constructs';
 import type { Platform } from '../../config/schema.ts';
 import { PlatformBackup } from '../backup/platform-backup.ts';
+import { publishInstanceId } from '../monitoring/instance-ids.ts';
 import { PublishedParameters } from '../parameters.ts';
 import { PlatformStack } from '../platform-stack.ts';
 import { PlatformBuckets } from '../storage/buckets/platform-buckets.ts';
@@ -72,6 +73,9 @@ export class StorageStack extends PlatformStack {
           })
         : new EfsShares(this, 'EfsShares', { vpc, subnets: privateSubnets, shares, clients });
 
+    if (this.fileShares instanceof NfsServer) {
+      publishInstanceId(this, platform, 'nfs', this.fileShares.instance.instanceId);
+    }
     this.backup = new PlatformBackup(this, 'Backup', {
       retentionDays: storage.backup.retentionDays,
       scheduleCron: storage.backup.scheduleCron,

@@ -4,11 +4,24 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
 import { renderNfsServerUserData } from '../../assets/nfs-server/render.ts';
+import { fitUserData } from '../../assets/user-data/compress.ts';
 import { markForBackup } from '../backup/platform-backup.ts';
-import { acknowledge } from '../gates/index.ts';
+import { acknowledge, acknowledgeWildcardResources } from '../gates/index.ts';
 import { type FileShare, type FileShareClient, type FileShares, WEB_USER } from './file-shares.ts';
 
 export const NFS_PORT = 2049;
+
+/**
+ * The disk usage the server publishes for each share, every 60 s, through the CloudWatch agent
+ * (configured by its user data, src/assets/nfs-server/render.ts): the metric
+ * {@link NFS_DISK_METRIC}, a percentage, in {@link NFS_DISK_NAMESPACE}, with one dimension,
+ * {@link NFS_DISK_DIMENSION}, the share's mount point on the server (one of
+ * {@link NfsServer.diskPaths}).
+ */
+export const NFS_DISK_NAMESPACE = 'storestack/NfsServer';
+/** The CloudWatch agent's name for the disk plugin's used_percent. */
+export const NFS_DISK_METRIC = 'disk_used_percent';
+export const NFS_DISK_DIMENSION = 'path';
 
 /** Where the server mounts and exports each share. */
 const EXPORTS_ROOT = '/exports';
@@ -58,6 +71,11 @@ export class NfsServer extends Construct implements FileShares {
   readonly securityGroup: ec2.SecurityGroup;
   readonly volumes: ReadonlyMap<string, ec2.Volume>;
   readonly hostName: string;
+  /**
+   * The mount point on the server of every share's volume, in the order of the shares: the
+   * values of {@link NFS_DISK_DIMENSION} the server publishes its disk usage under.
+   */
+  readonly diskPaths: readonly string[];
   private readonly mountPoints = new Map<string, string>();
 
   constructor(scope: Construct, id: string, props: NfsServerProps) {
@@ -95,11 +113,26 @@ export class NfsServer extends Construct implements FileShares {
       this.mountPoints.set(share.key, `${EXPORTS_ROOT}/${share.key}`);
     }
     this.volumes = volumes;
+    this.diskPaths = props.shares.map((share) => this.mountPointOf(share.key));
 
+    // Not AWS's CloudWatchAgentServerPolicy: the agent only publishes metrics here, and only in
+    // the server's own namespace (no logs, no parameters).
+    const metricsStatements = [
+      new iam.PolicyStatement({
+        sid: 'PublishDiskMetrics',
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': NFS_DISK_NAMESPACE } },
+      }),
+    ];
+    const metricsPolicy = new iam.ManagedPolicy(this, 'MetricsPolicy', {
+      description: `NFS server: the CloudWatch agent publishes disk usage in ${NFS_DISK_NAMESPACE}`,
+      statements: metricsStatements,
+    });
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
-      description: 'NFS server: Systems Manager access for operators (no SSH)',
-      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
+      description: 'NFS server: Systems Manager access for operators (no SSH), disk metrics to CloudWatch',
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore'), metricsPolicy],
     });
 
     const { region } = Stack.of(this);
@@ -120,17 +153,21 @@ export class NfsServer extends Construct implements FileShares {
           volume: ec2.BlockDeviceVolume.ebs(30, { encrypted: true, volumeType: ec2.EbsDeviceVolumeType.GP3 }),
         },
       ],
+      // Compressed only when larger than EC2's 16 KB (many shares): the volume ids are put back at boot.
       userData: ec2.UserData.custom(
-        renderNfsServerUserData({
-          shares: props.shares.map((share) => ({
-            name: share.key.replace('/', '-'),
-            volumeId: (volumes.get(share.key) as ec2.Volume).volumeId,
-            mountPoint: this.mountPointOf(share.key),
-          })),
-          exportCidrs: props.exportCidrs,
-          waitTimeoutSeconds: props.volumeWaitSeconds,
-          shareOwner: WEB_USER,
-        }),
+        fitUserData(
+          renderNfsServerUserData({
+            shares: props.shares.map((share) => ({
+              name: share.key.replace('/', '-'),
+              volumeId: (volumes.get(share.key) as ec2.Volume).volumeId,
+              mountPoint: this.mountPointOf(share.key),
+            })),
+            exportCidrs: props.exportCidrs,
+            waitTimeoutSeconds: props.volumeWaitSeconds,
+            shareOwner: WEB_USER,
+            diskMetricsNamespace: NFS_DISK_NAMESPACE,
+          }),
+        ),
       ),
       userDataCausesReplacement: false,
     });
@@ -173,6 +210,11 @@ export class NfsServer extends Construct implements FileShares {
       reason:
         "AWS's policy for the Systems Manager agent (Session Manager, Run Command): how operators reach the server without SSH keys or an open port; AWS keeps it in step with the agent.",
     });
+    acknowledgeWildcardResources(
+      metricsPolicy,
+      metricsStatements.flatMap((statement) => statement.resources),
+      `cloudwatch:PutMetricData has no resource type, so its only resource is *; the condition holds it to the server's own namespace, ${NFS_DISK_NAMESPACE}.`,
+    );
   }
 
   private mountPointOf(key: string): string {

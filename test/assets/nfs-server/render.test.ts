@@ -7,13 +7,18 @@ import { CfnVolume } from 'aws-cdk-lib/aws-ec2';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliBundleOptions } from '../../../bin/cli-bundle.js';
-import { type NfsServerUserDataProps, renderNfsServerUserData } from '../../../src/assets/nfs-server/render.ts';
+import {
+  cloudWatchAgentConfig,
+  type NfsServerUserDataProps,
+  renderNfsServerUserData,
+} from '../../../src/assets/nfs-server/render.ts';
+import { fitUserData, USER_DATA_LIMIT_BYTES } from '../../../src/assets/user-data/compress.ts';
 import { PROJECT_ROOT } from '../../support.ts';
-import { SAMPLE_CIDRS, sampleProps } from './fixtures.ts';
+import { SAMPLE_CIDRS, SAMPLE_NAMESPACE, sampleProps, sampleShares } from './fixtures.ts';
 
 const SCRIPT_SOURCE = join(PROJECT_ROOT, 'src/assets/nfs-server/setup-nfs-server.sh');
-// User data above 16 KB is rejected by EC2.
-const USER_DATA_LIMIT_BYTES = 16 * 1024;
+/** The most data volumes the server takes (NfsServer's device letters). */
+const MAX_SHARES = 19;
 
 function propsWith(change: (props: { -readonly [K in keyof NfsServerUserDataProps]: unknown }) => void) {
   const props = structuredClone(sampleProps()) as { -readonly [K in keyof NfsServerUserDataProps]: unknown };
@@ -44,12 +49,51 @@ describe('renderNfsServerUserData', () => {
     expect(header).toContain("  'preprod-connector-ftp' 'vol-0f9e8d7c6b5a40355' '/exports/preprod/connector-ftp'\n)\n");
     expect(header).toContain("NFS_EXPORT_CIDRS=('10.0.101.0/24' '10.0.102.0/24' '10.0.103.0/24')\n");
     expect(header).toContain('NFS_WAIT_SECONDS=600\n');
+    expect(header).toContain(`NFS_AGENT_CONFIG='{"agent":`);
   });
 
-  it('stays well inside the 16 KB EC2 allows for user data', () => {
-    const bytes = Buffer.byteLength(renderNfsServerUserData(sampleProps()));
+  it("gives the CloudWatch agent each share's mount point, in the shares' order, and the namespace", () => {
+    const text = renderNfsServerUserData(sampleProps());
+    const header = text.slice(0, text.indexOf('set -euo pipefail'));
 
-    expect(bytes).toBeLessThan(USER_DATA_LIMIT_BYTES * 0.8);
+    const result = spawnSync('bash', ['-c', `${header}\nprintf '%s' "\${NFS_AGENT_CONFIG}"`], { encoding: 'utf8' });
+
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual({
+      agent: { metrics_collection_interval: 60, omit_hostname: true },
+      metrics: {
+        namespace: SAMPLE_NAMESPACE,
+        metrics_collected: {
+          disk: {
+            measurement: ['used_percent'],
+            resources: sampleShares().map((share) => share.mountPoint),
+            drop_device: true,
+          },
+        },
+        aggregation_dimensions: [['path']],
+      },
+    });
+    expect(result.stdout).toBe(
+      cloudWatchAgentConfig(
+        sampleShares().map((share) => share.mountPoint),
+        SAMPLE_NAMESPACE,
+      ),
+    );
+  });
+
+  it('fits in the 16 KB EC2 allows for user data as it is, and compressed with the most shares the server takes', () => {
+    const sample = renderNfsServerUserData(sampleProps());
+    const most = renderNfsServerUserData({
+      ...sampleProps(),
+      shares: Array.from({ length: MAX_SHARES }, (_, index) => ({
+        name: `prod-share-${index}`,
+        volumeId: `vol-0a1b2c3d4e5f607${String(index).padStart(2, '0')}`,
+        mountPoint: `/exports/prod/share-${index}`,
+      })),
+    });
+
+    expect(fitUserData(sample)).toBe(sample);
+    expect(Buffer.byteLength(fitUserData(most))).toBeLessThanOrEqual(USER_DATA_LIMIT_BYTES);
   });
 
   it('writes a CDK token volume id as text, which CDK then resolves to the volume inside the script', () => {
@@ -305,6 +349,34 @@ describe('renderNfsServerUserData', () => {
           p.shareOwner = { uid: 0, gid: 900 };
         },
         /shareOwner\.uid must be a non-root id, a positive whole number \(got 0\)/,
+      ],
+      [
+        'an empty metrics namespace',
+        (p) => {
+          p.diskMetricsNamespace = '';
+        },
+        /diskMetricsNamespace "" is not a CloudWatch namespace of your own/,
+      ],
+      [
+        "a metrics namespace under AWS/ (AWS's own)",
+        (p) => {
+          p.diskMetricsNamespace = 'AWS/EBS';
+        },
+        /diskMetricsNamespace "AWS\/EBS" is not a CloudWatch namespace of your own/,
+      ],
+      [
+        'a metrics namespace with a quote',
+        (p) => {
+          p.diskMetricsNamespace = 'storestack/"Nfs"';
+        },
+        /diskMetricsNamespace .* is not a CloudWatch namespace of your own/,
+      ],
+      [
+        'a metrics namespace longer than 255 characters',
+        (p) => {
+          p.diskMetricsNamespace = `storestack/${'n'.repeat(250)}`;
+        },
+        /diskMetricsNamespace .* is not a CloudWatch namespace of your own/,
       ],
     ])('rejects %s', (_case, change, message) => {
       expect(() => renderNfsServerUserData(propsWith(change))).toThrow(message);

@@ -4,7 +4,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type NfsShareVolume, renderNfsServerUserData } from '../../../src/assets/nfs-server/render.ts';
-import { SAMPLE_CIDRS, Sandbox, sampleShares, WEB_USER } from './fixtures.ts';
+import { AGENT, SAMPLE_CIDRS, SAMPLE_NAMESPACE, Sandbox, sampleShares, WEB_USER } from './fixtures.ts';
 
 const ROOT_FSTAB_LINE = 'UUID=8a4c3f0e-1b2d-4e5f-9a8b-7c6d5e4f3a2b / xfs defaults,noatime 1 1';
 const EXPORT_OPTIONS = 'rw,sync,no_subtree_check,root_squash,mountpoint';
@@ -22,6 +22,7 @@ describe('setup-nfs-server.sh with the system commands stubbed', () => {
       exportCidrs: SAMPLE_CIDRS,
       waitTimeoutSeconds: 600,
       shareOwner: WEB_USER,
+      diskMetricsNamespace: SAMPLE_NAMESPACE,
     });
   });
 
@@ -68,7 +69,7 @@ describe('setup-nfs-server.sh with the system commands stubbed', () => {
     expect(fstabLines()[0]).toBe(ROOT_FSTAB_LINE);
     expect(sandbox.callsOf('systemctl')).toEqual(['systemctl daemon-reload', 'systemctl enable --now nfs-server']);
     expect(sandbox.callsOf('exportfs')).toEqual(['exportfs -ra']);
-    expect(sandbox.callsOf('dnf')).toEqual(['dnf install -y -q nfs-utils']);
+    expect(sandbox.callsOf('dnf')).toEqual([`dnf install -y -q nfs-utils ${AGENT}`]);
   });
 
   it('gives the root of each freshly formatted share to the web user, group-writable and setgid', async () => {
@@ -160,6 +161,7 @@ describe('setup-nfs-server.sh with the system commands stubbed', () => {
       exportCidrs: SAMPLE_CIDRS,
       waitTimeoutSeconds: 1,
       shareOwner: WEB_USER,
+      diskMetricsNamespace: SAMPLE_NAMESPACE,
     });
 
     const result = await sandbox.run(oneSecond);
@@ -194,8 +196,9 @@ describe('setup-nfs-server.sh with the system commands stubbed', () => {
     expect(ran('mkfs.xfs')).toEqual([]);
     expect(ran('mount')).toEqual([]);
     expect(ran('dnf')).toEqual([]);
-    expect(ran('systemctl')).toEqual(['systemctl enable --now nfs-server']);
+    expect(ran('systemctl')).toEqual(['systemctl enable --now nfs-server', `systemctl is-active --quiet ${AGENT}`]);
     expect(ran('exportfs')).toEqual(['exportfs -ra']);
+    expect(ran('amazon-cloudwatch-agent-ctl')).toEqual([]);
     const mountPoints = fstabLines().map((line) => line.split(' ')[1]);
     expect(new Set(mountPoints).size).toBe(mountPoints.length);
   });
@@ -254,14 +257,135 @@ describe('setup-nfs-server.sh with the system commands stubbed', () => {
     expect(lines.filter((line) => line.includes(` ${media.mountPoint} `))).toHaveLength(1);
   });
 
-  it('does not install nfs-utils when it is already installed', async () => {
+  it('installs only the packages that are missing', async () => {
     sandbox.install('nfs-utils');
     attachAll();
 
     expectSuccess(await sandbox.run(script, { STORESTACK_WAIT_SECONDS: '2' }));
 
-    expect(sandbox.callsOf('rpm')).toEqual(['rpm -q --quiet nfs-utils']);
+    expect(sandbox.callsOf('rpm')).toEqual(['rpm -q --quiet nfs-utils', `rpm -q --quiet ${AGENT}`]);
+    expect(sandbox.callsOf('dnf')).toEqual([`dnf install -y -q ${AGENT}`]);
+  });
+
+  it('installs nothing when nfs-utils and the CloudWatch agent are already installed', async () => {
+    sandbox.install('nfs-utils');
+    sandbox.install(AGENT);
+    attachAll();
+
+    expectSuccess(await sandbox.run(script, { STORESTACK_WAIT_SECONDS: '2' }));
+
     expect(sandbox.callsOf('dnf')).toEqual([]);
+  });
+
+  describe('the CloudWatch agent', () => {
+    const FETCH_CONFIG = () => `amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:${sandbox.agentConfig}`;
+
+    function writtenConfig(): Record<string, unknown> {
+      return JSON.parse(sandbox.read(sandbox.agentConfig) ?? 'null');
+    }
+
+    it("writes a valid JSON configuration: each share's used percentage, every 60 s, by mount point alone", async () => {
+      attachAll();
+
+      expectSuccess(await sandbox.run(script, { STORESTACK_WAIT_SECONDS: '2' }));
+
+      expect(writtenConfig()).toEqual({
+        agent: { metrics_collection_interval: 60, omit_hostname: true },
+        metrics: {
+          namespace: SAMPLE_NAMESPACE,
+          metrics_collected: {
+            disk: { measurement: ['used_percent'], resources: shares.map((s) => s.mountPoint), drop_device: true },
+          },
+          aggregation_dimensions: [['path']],
+        },
+      });
+      // Nothing the agent would add as a dimension besides path (and fstype, rolled up).
+      expect(sandbox.read(sandbox.agentConfig)).not.toContain('append_dimensions');
+      expect(statSync(sandbox.agentConfig).mode & 0o777).toBe(0o644);
+    });
+
+    it('installs the agent and starts it once, with that file, after the shares are mounted and exported', async () => {
+      attachAll();
+
+      const result = await sandbox.run(script, { STORESTACK_WAIT_SECONDS: '2' });
+
+      expectSuccess(result);
+      expect(sandbox.read(`${sandbox.state}/installed`)).toContain(`${AGENT}\n`);
+      expect(sandbox.callsOf('amazon-cloudwatch-agent-ctl')).toEqual([FETCH_CONFIG()]);
+      expect(sandbox.loadedAgentConfig()).toBe(sandbox.read(sandbox.agentConfig));
+      expect(sandbox.activeUnits()).toEqual(['nfs-server', AGENT]);
+      const calls = sandbox.calls();
+      const started = calls.indexOf(FETCH_CONFIG());
+      const lastMount = calls.findLastIndex((call) => call.startsWith('mount '));
+      expect(lastMount).toBeGreaterThanOrEqual(0);
+      expect(started).toBeGreaterThan(lastMount);
+      expect(started).toBeGreaterThan(calls.indexOf('exportfs -ra'));
+      expect(result.stdout).toContain(`storestack-nfs: starting the CloudWatch agent with ${sandbox.agentConfig}`);
+    });
+
+    it('neither reinstalls nor restarts it, nor rewrites its configuration, on a second run', async () => {
+      attachAll();
+      expectSuccess(await sandbox.run(script, { STORESTACK_WAIT_SECONDS: '2' }));
+      const before = statSync(sandbox.agentConfig);
+      sandbox.clearCalls();
+
+      expectSuccess(await sandbox.run(script, { STORESTACK_WAIT_SECONDS: '2' }));
+
+      expect(sandbox.callsOf('dnf')).toEqual([]);
+      expect(sandbox.callsOf('amazon-cloudwatch-agent-ctl')).toEqual([]);
+      expect(sandbox.callsOf('systemctl')).toContain(`systemctl is-active --quiet ${AGENT}`);
+      expect(statSync(sandbox.agentConfig).ino).toBe(before.ino);
+      expect(statSync(sandbox.agentConfig).mtimeMs).toBe(before.mtimeMs);
+    });
+
+    it('starts it again when it is not running, without rewriting its configuration', async () => {
+      attachAll();
+      expectSuccess(await sandbox.run(script, { STORESTACK_WAIT_SECONDS: '2' }));
+      const before = statSync(sandbox.agentConfig);
+      sandbox.stopUnit(AGENT);
+      sandbox.clearCalls();
+
+      expectSuccess(await sandbox.run(script, { STORESTACK_WAIT_SECONDS: '2' }));
+
+      expect(sandbox.callsOf('amazon-cloudwatch-agent-ctl')).toEqual([FETCH_CONFIG()]);
+      expect(sandbox.activeUnits()).toContain(AGENT);
+      expect(statSync(sandbox.agentConfig).mtimeMs).toBe(before.mtimeMs);
+    });
+
+    it('replaces a configuration that differs and restarts the agent with it', async () => {
+      attachAll();
+      expectSuccess(await sandbox.run(script, { STORESTACK_WAIT_SECONDS: '2' }));
+      const expected = sandbox.read(sandbox.agentConfig);
+      sandbox.write(sandbox.agentConfig, '{"metrics": {"namespace": "CWAgent"}}\n');
+      sandbox.clearCalls();
+
+      const result = await sandbox.run(script, { STORESTACK_WAIT_SECONDS: '2' });
+
+      expectSuccess(result);
+      expect(sandbox.read(sandbox.agentConfig)).toBe(expected);
+      expect(sandbox.callsOf('amazon-cloudwatch-agent-ctl')).toEqual([FETCH_CONFIG()]);
+      expect(sandbox.loadedAgentConfig()).toBe(expected);
+      expect(result.stdout).toContain(`storestack-nfs: ${sandbox.agentConfig} updated`);
+    });
+
+    it('fails when the agent rejects its configuration, with the shares already served, and retries at the next run', async () => {
+      attachAll();
+      sandbox.failAgent(true);
+
+      const failed = await sandbox.run(script, { STORESTACK_WAIT_SECONDS: '2' });
+
+      expect(failed.status).not.toBe(0);
+      expect(failed.stderr).toContain('Configuration validation first phase failed');
+      expect(sandbox.callsOf('exportfs')).toEqual(['exportfs -ra']);
+      expect(sandbox.activeUnits()).toEqual(['nfs-server']);
+
+      sandbox.failAgent(false);
+      sandbox.clearCalls();
+      expectSuccess(await sandbox.run(script, { STORESTACK_WAIT_SECONDS: '2' }));
+
+      expect(sandbox.callsOf('amazon-cloudwatch-agent-ctl')).toEqual([FETCH_CONFIG()]);
+      expect(sandbox.activeUnits()).toEqual(['nfs-server', AGENT]);
+    });
   });
 
   it('rejects a wait timeout from the environment that is not a whole number', async () => {
