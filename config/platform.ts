@@ -38,6 +38,20 @@ export const platform = {
       ],
     },
   },
+  // Document: "Latest version sources are cloned (both Magento code, and Beanstalk configuration
+  // files)"; the configuration repository's prod and preprod branches.
+  release: {
+    applications: {
+      magento: {
+        repository: 'git@github.com:client/magento.git',
+        configRepository: 'git@github.com:client/magento-beanstalk-config.git',
+      },
+      pim: { repository: 'git@github.com:client/pim.git' },
+      connector: { repository: 'git@github.com:client/connection-app.git' },
+      mirakl: { repository: 'git@github.com:client/mirakl-hipay-connector.git' },
+    },
+    maintenance: { staffCidrs: ['203.0.113.0/28'] },
+  },
   // Document 7.F: every alarm emails the list; the VPN alarms are named DLM-<peer> VPN status.
   alerting: {
     emails: ['aws-alerts@client.url'],

@@ -1,7 +1,10 @@
 // Reads a platform configuration from a .json file or a TypeScript/JavaScript module
 // and validates it, collecting every problem with the path where it lies.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { extname, join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { z } from 'zod';
 import { type Platform, platformSchema } from './schema.ts';
@@ -51,13 +54,65 @@ export function parsePlatform(input: unknown, source: string): Platform {
   throw new ConfigError(source, result.error.issues.flatMap(describeIssue));
 }
 
-/** Imports a configuration module; TypeScript goes through tsx, loaded only then. */
-async function importModule(file: string): Promise<Record<string, unknown>> {
-  if (['.ts', '.mts'].includes(extname(file))) {
-    const { tsImport } = await import('tsx/esm/api');
-    return (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
+/** Where compiled TypeScript configurations are kept: the nearest node_modules/.cache, else the temp directory. */
+function compiledConfigDir(file: string): string {
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'node_modules'))) return join(dir, 'node_modules', '.cache', 'storestack-config');
+    if (dirname(dir) === dir) return join(tmpdir(), 'storestack-config');
   }
-  return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+}
+
+/**
+ * A TypeScript configuration compiled to an ES module by esbuild (its local imports bundled in,
+ * packages left as imports), cached and reused while none of its inputs changed: tsx would cost
+ * every command about 0.6 s, and `storestack release --dry-run` must start in 0.3 s.
+ */
+async function compileTypeScript(file: string): Promise<string> {
+  const cacheDir = compiledConfigDir(file);
+  const key = createHash('sha256').update(file).digest('hex').slice(0, 16);
+  const record = join(cacheDir, `${key}.json`);
+  const output = join(cacheDir, `${key}.mjs`);
+  try {
+    const inputs = JSON.parse(readFileSync(record, 'utf8')) as Record<string, number>;
+    if (existsSync(output) && Object.entries(inputs).every(([input, mtimeMs]) => statSync(input).mtimeMs === mtimeMs)) {
+      return output;
+    }
+  } catch {
+    // No record yet, or an input is gone: compile.
+  }
+  const { build } = await import('esbuild');
+  const result = await build({
+    entryPoints: [file],
+    bundle: true,
+    packages: 'external',
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+    absWorkingDir: dirname(file),
+  }).catch((error: Error) => {
+    throw new ConfigError(file, [`does not compile: ${error.message.split('\n')[0]}`]);
+  });
+  mkdirSync(cacheDir, { recursive: true });
+  const temporary = `${output}.${process.pid}.tmp`;
+  writeFileSync(temporary, result.outputFiles[0]?.contents ?? '');
+  renameSync(temporary, output);
+  const inputs = Object.fromEntries(
+    Object.keys(result.metafile.inputs).map((input) => {
+      const absolute = resolve(dirname(file), input);
+      return [absolute, statSync(absolute).mtimeMs];
+    }),
+  );
+  writeFileSync(record, JSON.stringify(inputs));
+  return output;
+}
+
+/** Imports a configuration module; TypeScript is compiled first (see compileTypeScript). */
+async function importModule(file: string): Promise<Record<string, unknown>> {
+  const module = ['.ts', '.mts'].includes(extname(file)) ? await compileTypeScript(file) : file;
+  return (await import(pathToFileURL(module).href)) as Record<string, unknown>;
 }
 
 /**

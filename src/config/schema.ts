@@ -33,6 +33,7 @@ import {
 } from './fields.ts';
 import { magentoTierSchema } from './magento-schema.ts';
 import { opsSchema } from './ops-schema.ts';
+import { releaseSchema } from './release-schema.ts';
 
 // ---------------------------------------------------------------------------
 // Network (document section G)
@@ -335,6 +336,8 @@ export const platformSchema = z
     network: networkSchema,
     /** Monitoring (document 7.F): the mailing list, the document's alarms, the added ones' thresholds. */
     alerting: alertingSchema,
+    /** Releases (document: the Rundeck and Beanstalk deployment processes): repositories, build, maintenance. */
+    release: releaseSchema,
     /** The HAProxy gateways (document 6.D) and the sources they accept. */
     gateway: gatewaySchema,
     /** The satellite applications on Beanstalk (document 2, 3, 4). */
@@ -431,6 +434,17 @@ export const platformSchema = z
       });
     }
     checkConnectorPassivePorts(platform.gateway, platform.apps, ctx);
+    for (const application of ['magento', 'pim', 'connector', 'mirakl'] as const) {
+      for (const environment of Object.keys(platform.release.applications[application].configBranches)) {
+        if (!platform.environments.some(({ name }) => name === environment)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['release', 'applications', application, 'configBranches', environment],
+            message: `${environment} is not one of environments (${platform.environments.map(({ name }) => name).join(', ')})`,
+          });
+        }
+      }
+    }
     const peers = platform.network.vpn.connections.map((peer) => peer.name);
     platform.alerting.vpnAlarms.peers.forEach((peer, i) => {
       if (!peers.includes(peer)) {

@@ -4,13 +4,10 @@
 // the Monitoring stack imported its id. The Monitoring stack reads the parameters at deploy time.
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
+import { instanceIdParameter } from '../../config/names.ts';
 import type { Platform } from '../../config/schema.ts';
 
-/** Where the id of the instance named `name` (its internal name, e.g. `nfs`, `vpn`) is published. */
-export function instanceIdParameter(platform: Platform, name: string): string {
-  if (!/^[a-z0-9-]+$/.test(name)) throw new Error(`${name} is not an instance name ([a-z0-9-]+)`);
-  return `/${platform.project}/instances/${name}/id`;
-}
+export { instanceIdParameter };
 
 /** Publishes the id of the instance named `name`, for the Monitoring stack. */
 export function publishInstanceId(scope: Construct, platform: Platform, name: string, instanceId: string): void {

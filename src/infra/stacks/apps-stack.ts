@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { FTP_PORT } from '../../config/apps-schema.ts';
+import { satelliteApplicationName } from '../../config/names.ts';
 import type { Platform } from '../../config/schema.ts';
 import { WindowsHost } from '../apps/windows-host.ts';
 import { BeanstalkApplication, BeanstalkEnvironment } from '../beanstalk/beanstalk-environment.ts';
@@ -59,7 +60,6 @@ export class AppsStack extends PlatformStack {
       description: 'storestack: PIM, custom connection application (FTP), Mirakl-HiPay connector, Windows instance',
     });
     const { vpc } = network.network;
-    const client = platform.client.name;
     const project = platform.project;
     const privateSubnets = network.network.subnets('private');
 
@@ -81,7 +81,7 @@ export class AppsStack extends PlatformStack {
     const environmentOf: BeanstalkEnvironment[] = [];
     for (const app of BEANSTALK_APPS) {
       const config = platform.apps[app];
-      const name = `${client}-${app}`;
+      const name = satelliteApplicationName(platform, app);
       const instances = network.consumers.app(app);
       this.loadBalancer.admit(instances, 80, `HTTP from the satellite applications' load balancer to ${app}`);
       const application = new BeanstalkApplication(this, `Application-${app}`, {

@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { magentoDatabaseIdentifier } from '../../config/names.ts';
 import type { EnvironmentConfig, Platform } from '../../config/schema.ts';
 import { MysqlDatabase } from '../data/mysql-database.ts';
 import { REDIS_PORT, RedisReplicationGroup } from '../data/redis-replication-group.ts';
@@ -62,7 +63,7 @@ export class DataStack extends PlatformStack {
         { name: 'phpMyAdmin', securityGroup: network.consumers.databaseAdmin },
       ],
       // The document's alarm names the prod instance this way: awsrds-client-magento-prod-...
-      instanceIdentifier: `${client}-magento-${env}`,
+      instanceIdentifier: magentoDatabaseIdentifier(platform, env),
       secretName: `${secretPrefix}/database`,
       databaseName: MAGENTO_DATABASE_NAME,
     });

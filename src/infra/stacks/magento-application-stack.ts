@@ -1,4 +1,5 @@
 import type { Construct } from 'constructs';
+import { magentoApplicationName } from '../../config/names.ts';
 import type { Platform } from '../../config/schema.ts';
 import { BeanstalkApplication } from '../beanstalk/beanstalk-environment.ts';
 import { PlatformStack } from '../platform-stack.ts';
@@ -24,7 +25,7 @@ export class MagentoApplicationStack extends PlatformStack {
       description: "storestack: Magento's Beanstalk application (its versions are the releases)",
     });
     this.application = new BeanstalkApplication(this, 'Application', {
-      applicationName: `${platform.client.name}-magento`,
+      applicationName: magentoApplicationName(platform),
       description: 'Magento 2: front-end and back-office environments of every environment; versions are releases',
     });
   }

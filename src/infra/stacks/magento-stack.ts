@@ -1,6 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { renderPhpIniOptionSettings } from '../../assets/beanstalk/magento/php/render.ts';
+import { httpsListenerParameter, magentoEnvironmentNames } from '../../config/names.ts';
 import type { EnvironmentConfig, Platform } from '../../config/schema.ts';
 import { BeanstalkEnvironment, type BeanstalkEnvironmentProps } from '../beanstalk/beanstalk-environment.ts';
 import { BeanstalkInstanceRole } from '../beanstalk/instance-role.ts';
@@ -76,12 +78,11 @@ export class MagentoStack extends PlatformStack {
       description: `storestack: Magento ${environment.name} on Beanstalk (front end, back office) behind a shared ALB`,
     });
     const env = environment.name;
-    const client = platform.client.name;
     const tier = platform.magento;
     const label = `Magento ${env}`;
     const { vpc } = network.network;
     const applicationName = application.application.applicationName;
-    const names = { frontend: `${client}-${env}-frontend`, backOffice: `${client}-${env}-backoffice` };
+    const names = magentoEnvironmentNames(platform, env);
     const parameterPath = `/${platform.project}/${env}`;
 
     this.loadBalancer = new SharedLoadBalancer(this, 'LoadBalancer', {
@@ -187,5 +188,12 @@ export class MagentoStack extends PlatformStack {
       beanstalk.node.addDependency(this.loadBalancer.httpsListener);
     }
     this.loadBalancer.addHttpRedirect([this.backOffice, this.frontend]);
+
+    // The release CLI puts its maintenance rules on this listener, ahead of Beanstalk's.
+    new ssm.StringParameter(this, 'HttpsListenerArn', {
+      parameterName: httpsListenerParameter(platform, env),
+      stringValue: this.loadBalancer.httpsListener.listenerArn,
+      description: `The HTTPS listener of ${env}'s load balancer: the release's maintenance rules go on it`,
+    });
   }
 }

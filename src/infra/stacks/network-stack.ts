@@ -1,5 +1,8 @@
+import { Fn } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
+import { natAddressesParameter } from '../../config/names.ts';
 import type { Platform } from '../../config/schema.ts';
 import { EbsEncryptionByDefault } from '../account/ebs-encryption-by-default.ts';
 import { ConsumerSecurityGroups } from '../network/consumer-security-groups.ts';
@@ -55,10 +58,19 @@ export class NetworkStack extends PlatformStack {
     // Account-wide, so in the stack every other one follows (the document's volumes are encrypted).
     this.ebsEncryption = new EbsEncryptionByDefault(this, 'EbsEncryptionByDefault');
     // Where instances register their own internal names (the connector, for its gateway).
-    new PublishedParameters(this, 'SharedParameters', `/${platform.project}/shared`).publish(
-      'internal-zone-id',
-      this.internalZone.hostedZoneId,
-      'The internal hosted zone',
+    const shared = new PublishedParameters(this, 'SharedParameters', `/${platform.project}/shared`);
+    shared.publish('internal-zone-id', this.internalZone.hostedZoneId, 'The internal hosted zone');
+    // The releases' maintenance rules exempt the NAT gateways' addresses (Rundeck and the smoke
+    // test reach the store through them).
+    const natAddresses = this.network.vpc.publicSubnets.map((subnet) => {
+      const eip = subnet.node.tryFindChild('EIP') as ec2.CfnEIP | undefined;
+      if (!eip) throw new Error(`${subnet.node.path}: no NAT gateway address`);
+      return eip.ref;
+    });
+    shared.publish(
+      natAddressesParameter(platform).slice(`/${platform.project}/shared/`.length),
+      Fn.join(',', natAddresses),
+      "The NAT gateways' public addresses, comma-separated",
     );
   }
 }
