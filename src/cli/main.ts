@@ -2,9 +2,18 @@
 // command loads what it needs (zod, aws-cdk-lib, AWS clients) when it runs.
 import { Command, CommanderError } from 'commander';
 import { type CliCommand, CliError, type CommandContext } from './command.ts';
+import { BuildCommand } from './commands/build.ts';
+import { CacheCommand } from './commands/cache.ts';
 import { ConfigCommand } from './commands/config.ts';
+import { LogsCommand } from './commands/logs.ts';
+import { MaintenanceCommand } from './commands/maintenance.ts';
+import { ProbeCommand } from './commands/probe.ts';
+import { ReleaseCommand } from './commands/release.ts';
 import { RenderCommand } from './commands/render.ts';
+import { StaticsCommand } from './commands/statics.ts';
+import { StatusCommand } from './commands/status.ts';
 import { SynthCommand } from './commands/synth.ts';
+import { VpnCommand } from './commands/vpn.ts';
 
 export interface MainOptions extends CommandContext {
   /**
@@ -21,7 +30,19 @@ export function defaultCommands(context: CommandContext): CliCommand[] {
 
 /** The commands that run without aws-cdk-lib: all of them but synth (the operations package's). */
 export function operationsCommands(context: CommandContext): CliCommand[] {
-  return [new ConfigCommand(context), new RenderCommand(context)];
+  return [
+    new ConfigCommand(context),
+    new RenderCommand(context),
+    new BuildCommand(context),
+    new ReleaseCommand(context),
+    new MaintenanceCommand(context),
+    new StatusCommand(context),
+    new StaticsCommand(context),
+    new LogsCommand(context),
+    new CacheCommand(context),
+    new VpnCommand(context),
+    new ProbeCommand(context),
+  ];
 }
 
 /**
