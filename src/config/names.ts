@@ -3,6 +3,9 @@
 // without asking CloudFormation (and without loading aws-cdk-lib).
 import type { Platform } from './schema.ts';
 
+/** Where the Magento instances mount the shares, one directory per share (the bundle's hooks do). */
+export const MOUNTS_ROOT = '/mnt/storestack';
+
 /** The Beanstalk application holding every Magento environment's versions. */
 export function magentoApplicationName(platform: Platform): string {
   return `${platform.client.name}-magento`;

@@ -10,10 +10,10 @@ import {
   renderUserIni,
   USER_INI_PATH,
 } from '../assets/beanstalk/magento/php/render.ts';
+import { MOUNTS_ROOT } from '../config/names.ts';
 import type { Platform } from '../config/schema.ts';
 
-/** Where the instances mount the shares, one directory per share. */
-export const MOUNTS_ROOT = '/mnt/storestack';
+export { MOUNTS_ROOT };
 /** php-fpm's socket on Beanstalk's Amazon Linux 2023 PHP platform. */
 export const PHP_FPM_SOCKET = '/run/php-fpm/www.sock';
 /** How long the prebuild hook retries mounting a share before it fails the deploy. */

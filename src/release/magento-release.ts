@@ -8,6 +8,7 @@ import { BeanstalkDeploymentError } from '../aws/beanstalk.ts';
 import type { OperationsAws } from '../aws/operations.ts';
 import {
   httpsListenerParameter,
+  MOUNTS_ROOT,
   magentoApplicationName,
   magentoDatabaseIdentifier,
   magentoEnvironmentNames,
@@ -16,7 +17,6 @@ import {
   releaseLockParameter,
 } from '../config/names.ts';
 import type { Platform } from '../config/schema.ts';
-import { MOUNTS_ROOT } from './magento-bundle.ts';
 import { beanstalkTargetGroups, disableMaintenance, enableMaintenance } from './maintenance.ts';
 
 export type Strategy = 'safe' | 'classic';

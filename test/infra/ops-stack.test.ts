@@ -156,6 +156,38 @@ describe('Ops and OpsData stacks (sample configuration)', () => {
     );
   });
 
+  it('lets Rundeck release: Beanstalk deploys, SSM names, locks and commands, artifacts, maintenance rules, snapshots', () => {
+    const rundeckRole = ops[server('rundeck').instance.Properties.IamInstanceProfile.Ref]?.Properties.Roles[0].Ref;
+    const role = ops[rundeckRole] as Resource;
+    expect(JSON.stringify(role.Properties.ManagedPolicyArns)).toContain('AdministratorAccess-AWSElasticBeanstalk');
+    const [policyId, policy] = ofType(ops, 'AWS::IAM::ManagedPolicy').find(([, candidate]) =>
+      JSON.stringify(candidate.Properties.PolicyDocument).includes('MaintenanceRules'),
+    ) as [string, Resource];
+    expect(role.Properties.ManagedPolicyArns).toContainEqual({ Ref: policyId });
+    const statement = (sid: string) =>
+      (policy.Properties.PolicyDocument.Statement as Properties[]).find((candidate) => candidate.Sid === sid);
+    expect(statement('ReleaseLocks')?.Resource).toBe(
+      'arn:aws:ssm:eu-west-3:123456789012:parameter/storestack/*/release-lock/*',
+    );
+    expect(statement('Artifacts')?.Resource).toBe('arn:aws:s3:::client-release-artifacts/*');
+    expect(statement('ArtifactsKey')?.Condition).toEqual({
+      StringEquals: {
+        'kms:ViaService': 's3.eu-west-3.amazonaws.com',
+        'kms:EncryptionContext:aws:s3:arn': 'arn:aws:s3:::client-release-artifacts',
+      },
+    });
+    expect(statement('MaintenanceRules')?.Action).toEqual([
+      'elasticloadbalancing:AddTags',
+      'elasticloadbalancing:CreateRule',
+      'elasticloadbalancing:DeleteRule',
+      'elasticloadbalancing:SetRulePriorities',
+    ]);
+    expect(statement('ReleaseSnapshots')?.Resource).toEqual([
+      'arn:aws:rds:eu-west-3:123456789012:db:client-magento-*',
+      'arn:aws:rds:eu-west-3:123456789012:snapshot:client-magento-*-release-*',
+    ]);
+  });
+
   it.each([
     ['rundeck', 4440],
     ['phpmyadmin', 80],

@@ -29,6 +29,11 @@ export interface OpsServerProps {
   readonly ingress: readonly OpsServerIngress[];
   /** What the server's role may do beyond Systems Manager. */
   readonly statements?: readonly iam.PolicyStatement[];
+  /**
+   * AWS managed policies the role also gets, each with the reason a reviewer checks.
+   * @default - none
+   */
+  readonly awsManagedPolicies?: readonly { readonly name: string; readonly reason: string }[];
   readonly rootVolumeGiB?: number;
   readonly internalZone: route53.IHostedZone;
 }
@@ -64,7 +69,11 @@ export class OpsServer extends Construct {
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
       description: `${props.description}: Systems Manager access (no SSH) and its own needs`,
-      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore'), ...policy],
+      managedPolicies: [
+        iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore'),
+        ...(props.awsManagedPolicies ?? []).map(({ name }) => iam.ManagedPolicy.fromAwsManagedPolicyName(name)),
+        ...policy,
+      ],
     });
     const { region } = Stack.of(this);
     const pinned = props.image !== 'current-amazon-linux-2023';
@@ -126,5 +135,8 @@ export class OpsServer extends Construct {
       reason:
         "AWS's policy for the Systems Manager agent (Session Manager, Run Command): how operators reach the server without SSH keys or an open port; AWS keeps it in step with the agent.",
     });
+    for (const { name, reason } of props.awsManagedPolicies ?? []) {
+      acknowledge(this.role, { id: `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/${name}]`, reason });
+    }
   }
 }

@@ -256,9 +256,19 @@ export class OpsStack extends PlatformStack {
           resources: [`arn:${partition}:s3:::${storestackPackage.s3BucketName}/${storestackPackage.s3ObjectKey}`],
         }),
       ],
+      awsManagedPolicies: [
+        {
+          name: 'AdministratorAccess-AWSElasticBeanstalk',
+          reason:
+            "The release build host deploys: Beanstalk's UpdateEnvironment runs CloudFormation, Auto Scaling, EC2 and load balancer calls with the caller's permissions, and AWS publishes this policy for the principals that deploy to Beanstalk; it changes with Beanstalk's needs.",
+        },
+      ],
       rootVolumeGiB: 40,
       internalZone: network.internalZone,
     });
+    const release = releasePermissions(this, platform);
+    this.rundeck.role.addManagedPolicy(release.policy);
+    acknowledgeWildcardResources(release.policy, release.wildcards, release.reason);
     acknowledgeWildcardResources(
       this.rundeck.node.findChild('Policy'),
       [buildSecrets],
@@ -333,6 +343,106 @@ export class OpsStack extends PlatformStack {
     publishInstanceId(this, platform, 'vpn', this.openVpn.instance.instanceId);
     publishInstanceId(this, platform, 'rundeck', this.rundeck.instance.instanceId);
   }
+}
+
+/**
+ * What `storestack release` and the day-2 commands do from Rundeck, beyond Beanstalk's deploy
+ * policy: read the names the stacks publish and hold the release lock (SSM), run scripts on the
+ * instances (SSM Run Command), upload artifacts (S3, through the bucket's KMS key), put and lift
+ * the maintenance rules (ELBv2), snapshot the databases (RDS) and read the alarms (CloudWatch).
+ */
+function releasePermissions(scope: Construct, platform: Platform) {
+  const stack = Stack.of(scope);
+  const partition = literalPartition(stack);
+  const { region, account } = stack;
+  const client = platform.client.name;
+  const parameters = `arn:${partition}:ssm:${region}:${account}:parameter/${platform.project}/*`;
+  const locks = `arn:${partition}:ssm:${region}:${account}:parameter/${platform.project}/*/release-lock/*`;
+  const instances = `arn:${partition}:ec2:${region}:${account}:instance/*`;
+  const artifacts = `arn:${partition}:s3:::${client}-release-artifacts`;
+  const rules = `arn:${partition}:elasticloadbalancing:${region}:${account}:listener-rule/app/*`;
+  const listeners = `arn:${partition}:elasticloadbalancing:${region}:${account}:listener/app/*`;
+  const databases = `arn:${partition}:rds:${region}:${account}:db:${client}-magento-*`;
+  const snapshots = `arn:${partition}:rds:${region}:${account}:snapshot:${client}-magento-*-release-*`;
+  const statements = [
+    new iam.PolicyStatement({ sid: 'PublishedNames', actions: ['ssm:GetParameter'], resources: [parameters] }),
+    new iam.PolicyStatement({
+      sid: 'ReleaseLocks',
+      actions: ['ssm:PutParameter', 'ssm:DeleteParameter'],
+      resources: [locks],
+    }),
+    new iam.PolicyStatement({
+      sid: 'RunOnInstances',
+      actions: ['ssm:SendCommand'],
+      resources: [`arn:${partition}:ssm:${region}::document/AWS-RunShellScript`, instances],
+    }),
+    new iam.PolicyStatement({
+      sid: 'CommandResults',
+      actions: ['ssm:GetCommandInvocation', 'ssm:DescribeInstanceInformation'],
+      resources: ['*'],
+    }),
+    new iam.PolicyStatement({
+      sid: 'Artifacts',
+      actions: ['s3:PutObject', 's3:GetObject'],
+      resources: [`${artifacts}/*`],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ArtifactsKey',
+      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      resources: [`arn:${partition}:kms:${region}:${account}:key/*`],
+      conditions: {
+        StringEquals: {
+          'kms:ViaService': `s3.${region}.amazonaws.com`,
+          'kms:EncryptionContext:aws:s3:arn': artifacts,
+        },
+      },
+    }),
+    new iam.PolicyStatement({
+      sid: 'ListenerRulesRead',
+      actions: ['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTags'],
+      resources: ['*'],
+    }),
+    new iam.PolicyStatement({
+      sid: 'MaintenanceRules',
+      actions: [
+        'elasticloadbalancing:CreateRule',
+        'elasticloadbalancing:DeleteRule',
+        'elasticloadbalancing:SetRulePriorities',
+        'elasticloadbalancing:AddTags',
+      ],
+      resources: [rules, listeners],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ReleaseSnapshots',
+      actions: ['rds:CreateDBSnapshot', 'rds:AddTagsToResource'],
+      resources: [databases, snapshots],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ReadState',
+      actions: ['rds:DescribeDBSnapshots', 'cloudwatch:DescribeAlarms'],
+      resources: ['*'],
+    }),
+  ];
+  return {
+    policy: new iam.ManagedPolicy(scope, 'RundeckReleasePolicy', {
+      description: 'Rundeck: what storestack release and the day-2 commands do beyond the Beanstalk deploy',
+      statements,
+    }),
+    wildcards: [
+      parameters,
+      locks,
+      instances,
+      `${artifacts}/*`,
+      `arn:${partition}:kms:${region}:${account}:key/*`,
+      '*',
+      rules,
+      listeners,
+      databases,
+      snapshots,
+    ],
+    reason:
+      "The release's resources are named by the platform's prefixes, not known ARNs: the project's SSM names and release locks, Beanstalk's instances and listener rules (created by Beanstalk and the release), the artifacts bucket's objects and its key (only through S3 for that bucket), the client's Magento databases and their release snapshots; Describe/Get calls that take no resource.",
+  };
 }
 
 /** The VPC's DNS resolver: the VPC block's base address plus two. */
