@@ -234,8 +234,10 @@ describe('Ops and OpsData stacks (sample configuration)', () => {
     const userData = userDataScript(server('rundeck').instance);
     expect(userData).toContain('Deploy magento PROD');
     expect(userData).toContain('Deploy magento PREPROD');
-    expect(userData).toContain('/opt/storestack/bin/storestack release magento --env prod');
-    expect(userData).toContain('/opt/storestack/bin/storestack release magento --env preprod');
+    for (const env of ['prod', 'preprod']) {
+      // Rundeck's option reference, substituted by Rundeck after checking the option's pattern.
+      expect(userData).toContain(`/opt/storestack/bin/storestack release magento --env ${env} --ref $\{option.ref}`);
+    }
   });
 
   it('runs the current Amazon Linux 2023 for the servers rebuilt from user data alone', () => {

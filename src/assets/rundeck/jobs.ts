@@ -1,6 +1,7 @@
 // The Rundeck jobs of the deployment runbook: one "Deploy magento <LABEL>" job per environment,
-// running `storestack release magento --env <name>` on the Rundeck server itself (it is the release
-// build host). Free of aws-cdk-lib.
+// running `storestack release magento --env <name> --ref <ref> --strategy <strategy>` on the
+// Rundeck server itself (it is the release build host), the ref and strategy being job options
+// that Rundeck checks before the command runs. Free of aws-cdk-lib.
 //
 // The text is JSON, pretty-printed: JSON is valid YAML (a flow sequence of flow mappings, every
 // string double-quoted and escaped by JSON.stringify), so Rundeck loads it with
@@ -16,6 +17,22 @@ export interface RundeckJobEnvironment {
   readonly name: string;
   /** In the job's name, `[A-Za-z0-9][A-Za-z0-9 _-]*`, e.g. `PROD`: "Deploy magento PROD". */
   readonly label: string;
+  /** The git ref the job offers by default (document: the master branch). Default: `master`. */
+  readonly defaultRef?: string;
+}
+
+/** A git ref as a job option accepts it (Rundeck checks it before the command runs). */
+export const REF_OPTION_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$';
+
+/** A job option, as Rundeck's job definition format has it. */
+export interface RundeckJobOption {
+  readonly name: string;
+  readonly description: string;
+  readonly required: true;
+  readonly value: string;
+  readonly regex?: string;
+  readonly values?: readonly string[];
+  readonly enforced?: true;
 }
 
 export interface RundeckJobsProps {
@@ -36,6 +53,7 @@ export interface RundeckJob {
   readonly group?: string;
   readonly description: string;
   readonly loglevel: 'INFO';
+  readonly options: readonly RundeckJobOption[];
   readonly executionEnabled: true;
   readonly scheduleEnabled: true;
   readonly multipleExecutions: false;
@@ -81,6 +99,9 @@ function validate(props: RundeckJobsProps): string[] {
   const labels = new Map<string, number>();
   props.environments.forEach((env, index) => {
     const at = `environments[${index}]`;
+    if (env.defaultRef !== undefined && !new RegExp(REF_OPTION_PATTERN).test(env.defaultRef)) {
+      errors.push(`${at}.defaultRef ${JSON.stringify(env.defaultRef)} is not a git ref (${REF_OPTION_PATTERN})`);
+    }
     if (!ENV_NAME.test(env.name)) {
       errors.push(`${at}.name ${JSON.stringify(env.name)} must match [a-z][a-z0-9-]*`);
     } else if (names.has(env.name)) {
@@ -121,6 +142,25 @@ export function rundeckJobs(props: RundeckJobsProps): RundeckJob[] {
       ...(props.group === undefined ? {} : { group: props.group }),
       description: `Builds a Magento release and deploys it to the ${env.name} environment (storestack release magento --env ${env.name}).`,
       loglevel: 'INFO',
+      // What to release, and how: the git ref of the code (built on this server), the strategy.
+      options: [
+        {
+          name: 'ref',
+          description: 'The git branch, tag or commit of the Magento code to build and release.',
+          required: true,
+          value: env.defaultRef ?? 'master',
+          regex: REF_OPTION_PATTERN,
+        },
+        {
+          name: 'strategy',
+          description:
+            'safe: maintenance only while the database migrates; classic: the runbook as the hosting document wrote it.',
+          required: true,
+          value: 'safe',
+          values: ['safe', 'classic'],
+          enforced: true,
+        },
+      ],
       executionEnabled: true,
       scheduleEnabled: true,
       // Two deployments of one environment at once would race for its Beanstalk environment.
@@ -129,7 +169,11 @@ export function rundeckJobs(props: RundeckJobsProps): RundeckJob[] {
       sequence: {
         keepgoing: false,
         strategy: 'node-first',
-        commands: [{ exec: `${props.storestackCommand} release magento --env ${env.name}` }],
+        commands: [
+          {
+            exec: `${props.storestackCommand} release magento --env ${env.name} --ref \${option.ref} --strategy \${option.strategy}`,
+          },
+        ],
       },
     };
   });

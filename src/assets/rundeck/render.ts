@@ -290,6 +290,7 @@ function rundeckHeader(props: RundeckUserDataProps): string {
       ),
     )}`,
     '# The jobs: Deploy magento <ENV>, each running the storestack CLI.',
+    "# shellcheck disable=SC2016 # the jobs' option references are Rundeck's, not bash's",
     `readonly RUNDECK_JOBS_YAML=${shellQuote(JSON.stringify(JSON.parse(props.jobsYaml)))}`,
     '',
   ].join('\n');

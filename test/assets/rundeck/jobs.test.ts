@@ -23,6 +23,10 @@ function parseYaml(text: string): unknown {
   return JSON.parse(result.stdout);
 }
 
+// The job options Rundeck substitutes, checked by it first (the ref's regex, the strategy's values).
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Rundeck's option syntax, not a template
+const OPTIONS = ' --ref ${option.ref} --strategy ${option.strategy}';
+
 function jobs(props: RundeckJobsProps = sampleJobsProps()): RundeckJob[] {
   return JSON.parse(renderRundeckJobs(props)) as RundeckJob[];
 }
@@ -32,8 +36,8 @@ describe('renderRundeckJobs', () => {
     const parsed = jobs();
 
     expect(parsed.map((job) => [job.name, job.sequence.commands])).toEqual([
-      ['Deploy magento PROD', [{ exec: `${STORESTACK} release magento --env prod` }]],
-      ['Deploy magento PREPROD', [{ exec: `${STORESTACK} release magento --env preprod` }]],
+      ['Deploy magento PROD', [{ exec: `${STORESTACK} release magento --env prod${OPTIONS}` }]],
+      ['Deploy magento PREPROD', [{ exec: `${STORESTACK} release magento --env preprod${OPTIONS}` }]],
     ]);
   });
 
@@ -45,6 +49,23 @@ describe('renderRundeckJobs', () => {
       name: 'Deploy magento PROD',
       description: expect.stringContaining('prod environment'),
       loglevel: 'INFO',
+      options: [
+        {
+          name: 'ref',
+          description: expect.stringContaining('git branch, tag or commit'),
+          required: true,
+          value: 'master',
+          regex: '^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$',
+        },
+        {
+          name: 'strategy',
+          description: expect.stringContaining('safe'),
+          required: true,
+          value: 'safe',
+          values: ['safe', 'classic'],
+          enforced: true,
+        },
+      ],
       executionEnabled: true,
       scheduleEnabled: true,
       multipleExecutions: false,
@@ -52,9 +73,13 @@ describe('renderRundeckJobs', () => {
       sequence: {
         keepgoing: false,
         strategy: 'node-first',
-        commands: [{ exec: `${STORESTACK} release magento --env prod` }],
+        commands: [{ exec: `${STORESTACK} release magento --env prod${OPTIONS}` }],
       },
     });
+    // The ref option's pattern refuses anything a shell would read as more than one word.
+    const pattern = new RegExp(prod?.options[0]?.regex ?? '');
+    expect(['master', 'v2.4.7-client.12', 'feature/x', '0a1b2c3'].every((ref) => pattern.test(ref))).toBe(true);
+    expect(['', '-rf', 'x; reboot', 'a b', '$(id)', '`id`'].some((ref) => pattern.test(ref))).toBe(false);
   });
 
   it('takes the environments, their labels, the command and the group from the props', () => {
@@ -69,7 +94,7 @@ describe('renderRundeckJobs', () => {
     expect(parsed[0]?.name).toBe('Deploy magento Staging 2');
     expect(parsed[0]?.group).toBe('release/magento');
     expect(parsed[0]?.sequence.commands).toEqual([
-      { exec: '/usr/local/bin/storestack release magento --env staging-2' },
+      { exec: `/usr/local/bin/storestack release magento --env staging-2${OPTIONS}` },
     ]);
   });
 
