@@ -141,7 +141,9 @@ let defaultConfig: string;
 async function storestack(args: string[], config = defaultConfig) {
   const output = new MemoryOutput();
   const context = { output, projectRoot: PROJECT_ROOT };
-  const code = await main(['--config', config, 'build', ...args], context, [new BuildCommand(context, { tempRoot })]);
+  const code = await main(['--config', config, 'build', ...args], context, [
+    new BuildCommand(context, { tempRoot, secrets: async () => undefined }),
+  ]);
   return { code, stdout: output.stdout, stderr: output.stderr };
 }
 

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { SecretReader } from '../../aws/secrets.ts';
 import type { BuildResult, CommandRunner } from '../../release/build.ts';
 import { type CliCommand, CliError, type CommandContext } from '../command.ts';
 import { configFileOption, loadConfigOrFail } from '../config-file.ts';
@@ -15,6 +16,18 @@ export interface BuildDependencies {
   readonly runner?: CommandRunner;
   /** @default - os.tmpdir() */
   readonly tempRoot?: string;
+  /**
+   * Where the build credentials come from (`<project>/build/git-ssh-key`, `.../composer-auth`).
+   * @default - Secrets Manager in the configured region
+   */
+  readonly secrets?: (region: string) => Promise<SecretReader | undefined>;
+}
+
+/** Secrets Manager of a region, its SDK loaded only when a build runs. */
+export async function secretsManager(region: string): Promise<SecretReader> {
+  const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+  const { SecretsManagerReader } = await import('../../aws/secrets.ts');
+  return new SecretsManagerReader(new SecretsManagerClient({ region }));
 }
 
 interface BuildFlags {
@@ -64,19 +77,28 @@ export class BuildCommand implements CliCommand {
         const platform = await loadConfigOrFail(configFileOption(command), this.context.projectRoot);
         // Imported here: git, zlib and the renderers are only loaded by the command that needs them.
         const { BuildError, InvalidBuildRequestError, ReleaseBuilder } = await import('../../release/build.ts');
-        const builder = new ReleaseBuilder(platform, {
-          ...this.dependencies,
-          progress: (line) => this.context.output.error(line),
-        });
+        const { withBuildCredentials } = await import('../../release/build-credentials.ts');
+        const secrets = await (this.dependencies.secrets ?? secretsManager)(platform.aws.region);
         let result: BuildResult;
         try {
-          result = await builder.build({
-            application: app,
-            environment: options.env,
-            ref: options.ref,
-            releaseId: options.releaseId,
-            outDir: options.out,
-          });
+          result = await withBuildCredentials(
+            platform,
+            secrets,
+            process.env,
+            (line) => this.context.output.error(line),
+            (processEnv) =>
+              new ReleaseBuilder(platform, {
+                ...this.dependencies,
+                processEnv,
+                progress: (line) => this.context.output.error(line),
+              }).build({
+                application: app,
+                environment: options.env,
+                ref: options.ref,
+                releaseId: options.releaseId,
+                outDir: options.out,
+              }),
+          );
         } catch (error) {
           if (error instanceof InvalidBuildRequestError) {
             throw new CliError(

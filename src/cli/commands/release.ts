@@ -217,15 +217,24 @@ export class ReleaseCommand implements CliCommand {
   /** `--ref`: builds the release first (storestack build), into ./releases, and returns its zip. */
   private async build(platform: Platform, app: string, flags: ReleaseFlags): Promise<string> {
     const { BuildError, InvalidBuildRequestError, ReleaseBuilder } = await import('../../release/build.ts');
-    const builder = new ReleaseBuilder(platform, { progress: (line) => this.context.output.error(line) });
+    const { withBuildCredentials } = await import('../../release/build-credentials.ts');
+    const { secretsManager } = await import('./build.ts');
+    const progress = (line: string) => this.context.output.error(line);
     try {
-      const result = await builder.build({
-        application: app,
-        environment: flags.env,
-        ref: flags.ref as string,
-        releaseId: flags.releaseId,
-        outDir: 'releases',
-      });
+      const result = await withBuildCredentials(
+        platform,
+        await secretsManager(platform.aws.region),
+        process.env,
+        progress,
+        (processEnv) =>
+          new ReleaseBuilder(platform, { processEnv, progress }).build({
+            application: app,
+            environment: flags.env,
+            ref: flags.ref as string,
+            releaseId: flags.releaseId,
+            outDir: 'releases',
+          }),
+      );
       return result.zip;
     } catch (error) {
       if (error instanceof InvalidBuildRequestError || error instanceof BuildError) {
