@@ -76,6 +76,7 @@ describe('withBuildCredentials', () => {
   });
 
   it('refuses a composer secret that is not JSON, naming it, and removes the key even when the build fails', async () => {
+    secretsManager.on(GetSecretValueCommand).rejects(new ResourceNotFoundException({ message: 'no', $metadata: {} }));
     secretsManager
       .on(GetSecretValueCommand, { SecretId: 'storestack/build/composer-auth' })
       .resolves({ SecretString: 'user:pass' });
@@ -89,6 +90,7 @@ describe('withBuildCredentials', () => {
       ),
     ).rejects.toThrow("the secret storestack/build/composer-auth is not JSON (composer's auth.json)");
     secretsManager.reset();
+    secretsManager.on(GetSecretValueCommand).rejects(new ResourceNotFoundException({ message: 'no', $metadata: {} }));
     secretsManager
       .on(GetSecretValueCommand, { SecretId: 'storestack/build/git-ssh-key' })
       .resolves({ SecretString: KEY });
