@@ -11,6 +11,9 @@ import {
   UpdateEnvironmentCommand,
 } from '@aws-sdk/client-elastic-beanstalk';
 import { REAL_TIME, type Sleeper } from './commands.ts';
+import { BeanstalkDeploymentError } from './errors.ts';
+
+export { BeanstalkDeploymentError };
 
 /** An environment as a release sees it. */
 export interface EnvironmentState {
@@ -62,19 +65,6 @@ export interface BeanstalkEnvironments {
   ): Promise<void>;
   /** The environment's events since `since`, oldest first (`<time> <severity> <message>`). */
   events(environmentName: string, since: Date): Promise<string[]>;
-}
-
-export class BeanstalkDeploymentError extends Error {
-  constructor(
-    message: string,
-    readonly environmentName: string,
-    /** The instance Beanstalk's events name, when they name one. */
-    readonly instanceId: string | undefined,
-    readonly events: readonly string[],
-  ) {
-    super(message);
-    this.name = 'BeanstalkDeploymentError';
-  }
 }
 
 const INSTANCE_ID = /\bi-[0-9a-f]{8,17}\b/;

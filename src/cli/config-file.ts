@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import { SAMPLE_CONFIG } from '../config/config-cache.ts';
 import type { Platform } from '../config/schema.ts';
 import { CliError } from './command.ts';
 
@@ -12,11 +14,12 @@ export function configFileOption(command: Command): string | undefined {
  * every problem with its path. The loader (and zod) load only when a command needs them.
  */
 export async function loadConfigOrFail(file: string | undefined, projectRoot: string): Promise<Platform> {
-  const { ConfigError, loadPlatform, sampleConfigPath } = await import('../config/load.ts');
+  const { loadValidatedPlatform } = await import('../config/validated-config.ts');
   try {
-    return await loadPlatform(file ?? sampleConfigPath(projectRoot));
+    return await loadValidatedPlatform(file ?? join(projectRoot, SAMPLE_CONFIG));
   } catch (error) {
-    if (error instanceof ConfigError) throw new CliError(error.message);
+    // ConfigError, without loading its module (and zod) to test for it.
+    if (error instanceof Error && error.name === 'ConfigError') throw new CliError(error.message);
     throw error;
   }
 }

@@ -1,16 +1,12 @@
-// Reads a platform configuration from a .json file or a TypeScript/JavaScript module
-// and validates it, collecting every problem with the path where it lies.
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { z } from 'zod';
+import { compiledConfigFiles, SAMPLE_CONFIG } from './config-cache.ts';
 import { type Platform, platformSchema } from './schema.ts';
 
-/** The configuration shipped with storestack (the hosting document's values), relative to the project root. */
-export const SAMPLE_CONFIG = 'config/platform.ts';
+export { SAMPLE_CONFIG };
 
 /** The sample configuration of the project at `projectRoot`. */
 export function sampleConfigPath(projectRoot: string): string {
@@ -54,24 +50,13 @@ export function parsePlatform(input: unknown, source: string): Platform {
   throw new ConfigError(source, result.error.issues.flatMap(describeIssue));
 }
 
-/** Where compiled TypeScript configurations are kept: the nearest node_modules/.cache, else the temp directory. */
-function compiledConfigDir(file: string): string {
-  for (let dir = dirname(file); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'node_modules'))) return join(dir, 'node_modules', '.cache', 'storestack-config');
-    if (dirname(dir) === dir) return join(tmpdir(), 'storestack-config');
-  }
-}
-
 /**
  * A TypeScript configuration compiled to an ES module by esbuild (its local imports bundled in,
  * packages left as imports), cached and reused while none of its inputs changed: tsx would cost
  * every command about 0.6 s, and `storestack release --dry-run` must start in 0.3 s.
  */
 async function compileTypeScript(file: string): Promise<string> {
-  const cacheDir = compiledConfigDir(file);
-  const key = createHash('sha256').update(file).digest('hex').slice(0, 16);
-  const record = join(cacheDir, `${key}.json`);
-  const output = join(cacheDir, `${key}.mjs`);
+  const { record, output, cacheDir } = compiledConfigFiles(file);
   try {
     const inputs = JSON.parse(readFileSync(record, 'utf8')) as Record<string, number>;
     if (existsSync(output) && Object.entries(inputs).every(([input, mtimeMs]) => statSync(input).mtimeMs === mtimeMs)) {
@@ -154,6 +139,23 @@ async function readJson(file: string): Promise<unknown> {
     return JSON.parse(text);
   } catch (error) {
     throw new ConfigError(file, [`is not valid JSON: ${(error as Error).message}`]);
+  }
+}
+
+/**
+ * The files the configuration at `file` was read from, once loadPlatform has read it: the file
+ * itself for JSON, the compiled module's inputs for TypeScript; undefined for a JavaScript module,
+ * whose imports are not tracked.
+ */
+export function configInputs(file: string): string[] | undefined {
+  const path = resolve(file);
+  const extension = extname(path);
+  if (extension === '.json') return [path];
+  if (!['.ts', '.mts'].includes(extension)) return undefined;
+  try {
+    return Object.keys(JSON.parse(readFileSync(compiledConfigFiles(path).record, 'utf8')) as Record<string, number>);
+  } catch {
+    return undefined;
   }
 }
 

@@ -4,7 +4,7 @@
 // prints the plan; a release executes it, one step at a time, and on a failure stops, names the
 // step, the instance and its address, shows the log tail, and says how to resume or roll back.
 import type { EnvironmentInstance } from '../aws/beanstalk.ts';
-import { BeanstalkDeploymentError } from '../aws/beanstalk.ts';
+import { BeanstalkDeploymentError } from '../aws/errors.ts';
 import type { OperationsAws } from '../aws/operations.ts';
 import {
   httpsListenerParameter,

@@ -186,3 +186,21 @@ describe('STORESTACK_CONFIG=my.json npm start', () => {
     expect(existsSync(join(dir, '.cdk.out.staging'))).toBe(false);
   });
 });
+
+describe('the validated configuration the CLI keeps between runs', () => {
+  it('is used while the file is unchanged, and validated again as soon as it changes', () => {
+    // GIVEN a valid configuration file, read once by the real CLI (which keeps it validated)
+    const dir = temporaryDirectory();
+    const file = join(dir, 'my.json');
+    writeFileSync(file, storestack(['config', 'print', '--json']).stdout);
+    expect(storestack(['--config', file, 'config', 'print']).code).toBe(0);
+    // WHEN the file changes into an invalid one
+    const input = JSON.parse(readFileSync(file, 'utf8'));
+    input.client.bogus = 1;
+    writeFileSync(file, JSON.stringify(input));
+    const result = storestack(['--config', file, 'config', 'print']);
+    // THEN the change is seen: the problem is reported, not the kept configuration
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('client.bogus: unknown key');
+  });
+});
