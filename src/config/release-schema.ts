@@ -2,6 +2,7 @@
 // Environment"; DESIGN.md, "Releasing Magento"): where each application's code and bundle
 // configuration come from, how a release is built, and how maintenance looks when one is needed.
 import { z } from 'zod';
+import { MAINTENANCE_PAGE_LIMIT_BYTES } from './alb-limits.ts';
 import { cidrBlock, show } from './fields.ts';
 
 /** The applications storestack releases. */
@@ -96,8 +97,8 @@ export const MAGENTO_BUILD_COMMANDS = [
 ] as const;
 const APP_BUILD_COMMANDS = ['composer install --no-dev --no-interaction --no-progress --optimize-autoloader'] as const;
 
-/** The ALB's fixed responses hold at most 1024 bytes. */
-export const MAINTENANCE_PAGE_LIMIT_BYTES = 1024;
+export { MAINTENANCE_PAGE_LIMIT_BYTES };
+
 const DEFAULT_MAINTENANCE_PAGE =
   '<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Maintenance</title></head>' +
   '<body style="font-family:sans-serif;text-align:center;padding:4em">' +

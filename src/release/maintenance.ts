@@ -5,10 +5,9 @@
 // reach the back office and the front end, static and media files are still served, and every
 // other request gets a fixed 503 page. The rules are tagged, so they are found and lifted again.
 import type { ListenerRule, ListenerRules, NewRule, RuleCondition } from '../aws/load-balancer.ts';
-import { MAINTENANCE_PAGE_LIMIT_BYTES } from '../config/release-schema.ts';
+import { MAINTENANCE_PAGE_LIMIT_BYTES, MAX_CONDITION_VALUES } from '../config/alb-limits.ts';
 
-/** An ALB rule holds at most 5 condition values (all its conditions together). */
-export const MAX_CONDITION_VALUES = 5;
+export { MAX_CONDITION_VALUES };
 /** The back office's path (document 1: "/backend/*" goes to the back-office environment). */
 export const BACK_OFFICE_PATH = '/backend/*';
 /** What maintenance still serves to everyone: the versioned statics and the media. */
