@@ -68,6 +68,8 @@ export interface BeanstalkEnvironments {
 }
 
 const INSTANCE_ID = /\bi-[0-9a-f]{8,17}\b/;
+/** How long a deployment may take to show as started before a Ready environment on the old version counts as failed. */
+const START_GRACE_SECONDS = 120;
 
 export class SdkBeanstalkEnvironments implements BeanstalkEnvironments {
   constructor(
@@ -150,10 +152,14 @@ export class SdkBeanstalkEnvironments implements BeanstalkEnvironments {
     progress: RolloutProgress,
   ): Promise<void> {
     const started = new Date(this.clock.now());
-    await this.client.send(
+    const update = await this.client.send(
       new UpdateEnvironmentCommand({ EnvironmentName: environmentName, VersionLabel: versionLabel }),
     );
     const deadline = this.clock.now() + timeoutSeconds * 1000;
+    // Until Beanstalk is seen updating, a Ready environment on the old version may just not have
+    // started yet: that alone is not a failure before this grace period.
+    const startGrace = this.clock.now() + START_GRACE_SECONDS * 1000;
+    let updating = update?.Status === 'Updating';
     let seen = 0;
     for (;;) {
       await this.clock.sleep(this.pollMilliseconds);
@@ -161,8 +167,11 @@ export class SdkBeanstalkEnvironments implements BeanstalkEnvironments {
       for (const event of events.slice(seen)) progress(event);
       seen = events.length;
       const state = await this.describe(environmentName);
+      if (state.status !== 'Ready') updating = true;
       if (state.status === 'Ready') {
         const errors = events.filter((event) => / ERROR /.test(event));
+        const notStarted = state.versionLabel !== versionLabel && errors.length === 0 && !updating;
+        if (notStarted && this.clock.now() < startGrace) continue;
         if (state.versionLabel !== versionLabel || errors.length > 0) {
           throw new BeanstalkDeploymentError(
             `the deployment of ${versionLabel} to ${environmentName} failed: the environment runs ${state.versionLabel ?? 'no version'}`,
