@@ -14,8 +14,11 @@
 //   unzip do; the tree walk refuses links that leave the tree, which would dangle on the instance;
 // - no extra fields (no extended timestamps, no uid/gid), no data descriptors, no comment;
 // - deflate at level 9 (node:zlib), or stored when deflate does not make the entry smaller.
-// No zip64: an archive over 4 GiB or 65535 entries is refused with a clear error. The bytes are
-// reproducible with the same Node.js release (its bundled zlib decides the deflate stream).
+// More than 65535 entries (a Magento tree with its vendor directory has more) adds the zip64 end
+// of central directory record and its locator, as zip64 readers (unzip 6, Python, Java, Beanstalk)
+// expect; an archive of at most 65535 entries has none, byte for byte as before. Sizes and offsets
+// stay within 4 GiB (Beanstalk takes 500 MB bundles): larger is refused with a clear error. The
+// bytes are reproducible with the same Node.js release (its bundled zlib decides the deflate stream).
 import { createHash } from 'node:crypto';
 import {
   closeSync,
@@ -30,7 +33,7 @@ import {
 import { isAbsolute, join, posix } from 'node:path';
 import { crc32, deflateRawSync } from 'node:zlib';
 
-/** The most entries a zip without zip64 records. */
+/** The most entries the classic end record counts; beyond, the zip64 end record holds the count. */
 export const ZIP_MAX_ENTRIES = 0xffff;
 /** The largest size or offset a zip without zip64 records, in bytes (4 GiB - 1). */
 export const ZIP_MAX_BYTES = 0xffffffff;
@@ -80,6 +83,13 @@ const END_OF_CENTRAL_DIRECTORY = 0x06054b50;
 const LOCAL_HEADER_BYTES = 30;
 const CENTRAL_HEADER_BYTES = 46;
 const END_BYTES = 22;
+const ZIP64_END_OF_CENTRAL_DIRECTORY = 0x06064b50;
+const ZIP64_END_LOCATOR = 0x07064b50;
+const ZIP64_END_BYTES = 56;
+const ZIP64_LOCATOR_BYTES = 20;
+/** Version 4.5: the zip64 format extensions. */
+const VERSION_ZIP64 = 45;
+const VERSION_MADE_BY_ZIP64 = (3 << 8) | VERSION_ZIP64;
 /** Host system 3 (Unix) in the high byte, so unzip applies the mode in the external attributes; spec 2.0. */
 const VERSION_MADE_BY = (3 << 8) | 20;
 const VERSION_STORED = 10;
@@ -124,11 +134,6 @@ interface Prepared {
  * removed and the error thrown; a ZipError says what the archive cannot hold.
  */
 export function writeZip(entries: readonly ZipEntry[], file: string, options: ZipOptions = {}): ZipWritten {
-  if (entries.length > ZIP_MAX_ENTRIES) {
-    throw new ZipError(
-      `${entries.length} entries: a zip without zip64 holds at most ${ZIP_MAX_ENTRIES} (files, directories and links)`,
-    );
-  }
   const prepared: Prepared[] = entries
     .map((entry) => ({ entry, name: Buffer.from(storedName(entry), 'utf8') }))
     .sort((a, b) => Buffer.compare(a.name, b.name));
@@ -205,14 +210,35 @@ export function writeZip(entries: readonly ZipEntry[], file: string, options: Zi
     }
     const directory = Buffer.concat(central);
     const directoryOffset = offset;
-    if (directoryOffset + directory.length + END_BYTES > ZIP_MAX_BYTES) throw tooLarge('the central directory');
+    const zip64 = prepared.length > ZIP_MAX_ENTRIES;
+    const trailer = END_BYTES + (zip64 ? ZIP64_END_BYTES + ZIP64_LOCATOR_BYTES : 0);
+    if (directoryOffset + directory.length + trailer > ZIP_MAX_BYTES) throw tooLarge('the central directory');
+    write(directory);
+    if (zip64) {
+      const zip64End = Buffer.alloc(ZIP64_END_BYTES);
+      zip64End.writeUInt32LE(ZIP64_END_OF_CENTRAL_DIRECTORY, 0);
+      // The size of the rest of the record (its 12 first bytes excluded).
+      zip64End.writeBigUInt64LE(BigInt(ZIP64_END_BYTES - 12), 4);
+      zip64End.writeUInt16LE(VERSION_MADE_BY_ZIP64, 12);
+      zip64End.writeUInt16LE(VERSION_ZIP64, 14);
+      zip64End.writeBigUInt64LE(BigInt(prepared.length), 24);
+      zip64End.writeBigUInt64LE(BigInt(prepared.length), 32);
+      zip64End.writeBigUInt64LE(BigInt(directory.length), 40);
+      zip64End.writeBigUInt64LE(BigInt(directoryOffset), 48);
+      const locator = Buffer.alloc(ZIP64_LOCATOR_BYTES);
+      locator.writeUInt32LE(ZIP64_END_LOCATOR, 0);
+      locator.writeBigUInt64LE(BigInt(directoryOffset + directory.length), 8);
+      locator.writeUInt32LE(1, 16);
+      write(zip64End);
+      write(locator);
+    }
     const end = Buffer.alloc(END_BYTES);
     end.writeUInt32LE(END_OF_CENTRAL_DIRECTORY, 0);
-    end.writeUInt16LE(prepared.length, 8);
-    end.writeUInt16LE(prepared.length, 10);
+    // 0xffff: the count is in the zip64 end record.
+    end.writeUInt16LE(Math.min(prepared.length, ZIP_MAX_ENTRIES), 8);
+    end.writeUInt16LE(Math.min(prepared.length, ZIP_MAX_ENTRIES), 10);
     end.writeUInt32LE(directory.length, 12);
     end.writeUInt32LE(directoryOffset, 16);
-    write(directory);
     write(end);
   } catch (error) {
     closeSync(fd);

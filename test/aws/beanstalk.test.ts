@@ -3,6 +3,7 @@
 // Green; a deployment that has not started yet is not a failure, one that reported an error is.
 import {
   DescribeEnvironmentsCommand,
+  type DescribeEnvironmentsCommandOutput,
   DescribeEventsCommand,
   DescribeInstancesHealthCommand,
   ElasticBeanstalkClient,
@@ -23,9 +24,10 @@ describe('SdkBeanstalkEnvironments.deploy', () => {
     return new SdkBeanstalkEnvironments(new ElasticBeanstalkClient({ region: 'eu-west-3' }), clock, 15_000);
   }
 
-  const environment = (Status: string, VersionLabel: string, Health = 'Green') => ({
-    Environments: [{ EnvironmentName: NAME, Status, VersionLabel, Health, HealthStatus: 'Ok' }],
-  });
+  const environment = (Status: string, VersionLabel: string, Health = 'Green') =>
+    ({
+      Environments: [{ EnvironmentName: NAME, Status, VersionLabel, Health, HealthStatus: 'Ok' }],
+    }) as unknown as DescribeEnvironmentsCommandOutput;
 
   it('waits through a slow start, then for every instance on the new version and Green', async () => {
     // GIVEN Beanstalk still Ready on the old version for two polls, then updating, then done

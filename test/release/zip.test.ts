@@ -18,7 +18,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { treeEntries, writeZip, ZIP_MAX_ENTRIES, type ZipEntry, ZipError } from '../../src/release/zip.ts';
+import { treeEntries, writeZip, ZIP_MAX_ENTRIES, type ZipEntry } from '../../src/release/zip.ts';
 
 let scratch: string;
 beforeAll(() => {
@@ -144,13 +144,28 @@ describe('writeZip', () => {
     }
   });
 
-  it(`refuses more than ${ZIP_MAX_ENTRIES} entries (no zip64) before writing anything`, () => {
+  it(`holds more than ${ZIP_MAX_ENTRIES} entries with zip64 end records, which unzip reads`, () => {
+    // GIVEN more entries than the classic end record counts (a Magento tree with vendor/ has them)
     const zip = join(directory(), 'many.zip');
-    const many = Array.from({ length: ZIP_MAX_ENTRIES + 1 }, (_, i) => file(`f${i}`, ''));
-    expect(() => writeZip(many, zip)).toThrow(
-      new ZipError('65536 entries: a zip without zip64 holds at most 65535 (files, directories and links)'),
-    );
-    expect(existsSync(zip)).toBe(false);
+    const many = Array.from({ length: ZIP_MAX_ENTRIES + 10 }, (_, i) => file(`f${String(i).padStart(6, '0')}`, `${i}`));
+    // WHEN it is written
+    const written = writeZip(many, zip);
+    // THEN every entry is there for unzip, the last one readable, and the zip64 records are present
+    expect(written.entries).toBe(ZIP_MAX_ENTRIES + 10);
+    const names = execFileSync('unzip', ['-Z1', zip], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+      .trim()
+      .split('\n');
+    expect(names).toHaveLength(ZIP_MAX_ENTRIES + 10);
+    expect(unzip(['-p', zip, 'f065544'])).toBe('65544');
+    const bytes = readFileSync(zip);
+    expect(bytes.indexOf(Buffer.from([0x50, 0x4b, 0x06, 0x06]))).toBeGreaterThan(0);
+    expect(bytes.indexOf(Buffer.from([0x50, 0x4b, 0x06, 0x07]))).toBeGreaterThan(0);
+  });
+
+  it('writes no zip64 record when the classic end record is enough', () => {
+    const zip = join(directory(), 'few.zip');
+    writeZip([file('a', 'x')], zip);
+    expect(readFileSync(zip).indexOf(Buffer.from([0x50, 0x4b, 0x06, 0x06]))).toBe(-1);
   });
 
   it('refuses a file over 4 GiB before reading it', () => {
