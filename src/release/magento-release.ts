@@ -6,6 +6,7 @@
 import type { EnvironmentInstance } from '../aws/beanstalk.ts';
 import { BeanstalkDeploymentError } from '../aws/errors.ts';
 import type { OperationsAws } from '../aws/operations.ts';
+import type { LockOwner } from '../aws/parameters.ts';
 import {
   httpsListenerParameter,
   MOUNTS_ROOT,
@@ -306,7 +307,7 @@ export class MagentoRelease {
     const started = this.now();
     const timings: { name: string; seconds: number }[] = [];
     const lock = releaseLockParameter(platform, environment, 'magento');
-    let current: string = 'take the release lock';
+    let current = 'take the release lock';
     let instance: EnvironmentInstance | undefined;
     let migrated = false;
     let maintenanceOn = false;
@@ -343,21 +344,11 @@ export class MagentoRelease {
       }
     };
 
-    const holder = await aws.parameters.acquire(lock, {
+    await takeReleaseLock(aws, lock, {
       owner: this.options.owner,
       since: new Date(started).toISOString(),
       purpose: `release magento ${this.releaseId} to ${environment}`,
     });
-    if (holder) {
-      throw new ReleaseFailure(
-        current,
-        new Error(`another release holds the lock ${lock}: ${holder.owner} since ${holder.since} (${holder.purpose})`),
-        undefined,
-        '',
-        false,
-        [`wait for it, or, if it is dead, remove the lock: aws ssm delete-parameter --name ${lock}`],
-      );
-    }
     try {
       const bucket = await aws.parameters.get(releaseArtifactsParameter(platform));
       await step('upload the artifact', () =>
@@ -590,6 +581,23 @@ export class MagentoRelease {
     const dir = `/var/app/storestack-preflight/${this.releaseId}`;
     return `sudo -u webapp php ${shellQuote(`${dir}/bin/magento`)} setup:upgrade --keep-generated --no-interaction`;
   }
+}
+
+/**
+ * Takes a release's lock, or stops the release naming who holds it, since when and for what
+ * (a second release of the same environment while one runs is refused).
+ */
+export async function takeReleaseLock(aws: OperationsAws, lock: string, owner: LockOwner): Promise<void> {
+  const holder = await aws.parameters.acquire(lock, owner);
+  if (!holder) return;
+  throw new ReleaseFailure(
+    'take the release lock',
+    new Error(`another release holds the lock ${lock}: ${holder.owner} since ${holder.since} (${holder.purpose})`),
+    undefined,
+    '',
+    false,
+    [`wait for it, or, if it is dead, remove the lock: aws ssm delete-parameter --name ${lock}`],
+  );
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   type ReleaseArtifact,
   ReleaseFailure,
   type ReleaseSummary,
+  takeReleaseLock,
 } from './magento-release.ts';
 
 export type SatelliteApp = 'pim' | 'connector' | 'mirakl';
@@ -54,21 +55,11 @@ export class SatelliteRelease {
       steps.push({ name: stepName, seconds: (this.now() - begin) / 1000 });
     };
     const previous = (await aws.beanstalk.describe(name)).versionLabel;
-    const holder = await aws.parameters.acquire(lock, {
+    await takeReleaseLock(aws, lock, {
       owner: this.options.owner,
       since: new Date(started).toISOString(),
       purpose: `release ${app} ${artifact.releaseId}`,
     });
-    if (holder) {
-      throw new ReleaseFailure(
-        current,
-        new Error(`another release holds the lock ${lock}: ${holder.owner} since ${holder.since} (${holder.purpose})`),
-        undefined,
-        '',
-        false,
-        [`wait for it, or, if it is dead, remove the lock: aws ssm delete-parameter --name ${lock}`],
-      );
-    }
     try {
       const bucket = await aws.parameters.get(releaseArtifactsParameter(platform));
       await step('upload the artifact', () => aws.artifacts.upload(bucket, key, artifact.file, artifact.sha256));
