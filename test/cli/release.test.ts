@@ -1,5 +1,6 @@
 // The release, maintenance and status commands through the CLI, against the simulated AWS.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -197,5 +198,65 @@ describe('release, maintenance and status commands', () => {
       'UpdateEnvironment client-pim 1764151200',
       'DeleteParameter /storestack/shared/release-lock/pim',
     ]);
+  });
+});
+
+describe('storestack release --dry-run, as a user runs it', () => {
+  it('loads neither aws-cdk-lib nor an AWS SDK client', () => {
+    // A preloaded module registers a resolve hook that logs every AWS SDK client resolved, and
+    // reports at exit whether any aws-cdk-lib file was loaded.
+    const hooks = `data:text/javascript,${encodeURIComponent(
+      "import { appendFileSync } from 'node:fs';" +
+        "export async function resolve(specifier, context, next) { if (specifier.startsWith('@aws-sdk/client-')) appendFileSync(process.env.SDK_LOG, specifier + '\\n'); return next(specifier, context); }",
+    )}`;
+    const probe = `data:text/javascript,${encodeURIComponent(
+      `import { createRequire, register } from 'node:module'; register(${JSON.stringify(hooks)});` +
+        "const r = createRequire(process.cwd() + '/');" +
+        "process.on('exit', () => process.stderr.write(Object.keys(r.cache).some((f) => f.includes('aws-cdk-lib')) ? 'CDK-LOADED' : 'CDK-NOT-LOADED'));",
+    )}`;
+    const dir = mkdtempSync(join(tmpdir(), 'storestack-dry-run-'));
+    const artifact = join(dir, 'magento-prod-1764151200.zip');
+    const sdkLog = join(dir, 'sdk.log');
+    writeFileSync(artifact, 'PK');
+    writeFileSync(sdkLog, '');
+    const result = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        probe,
+        join(PROJECT_ROOT, 'bin/storestack.js'),
+        ...['release', 'magento', '--env', 'prod', '--artifact', artifact, '--dry-run'],
+      ],
+      { cwd: PROJECT_ROOT, encoding: 'utf8', env: { ...process.env, SDK_LOG: sdkLog } },
+    );
+    const sdk = readFileSync(sdkLog, 'utf8');
+    rmSync(dir, { recursive: true, force: true });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toContain('dry run: nothing is changed');
+    expect(result.stderr).toContain('CDK-NOT-LOADED');
+    expect(sdk).toBe('');
+  });
+
+  it('the hook does see an SDK client when a command loads one (the check can fail)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'storestack-sdk-seen-'));
+    const sdkLog = join(dir, 'sdk.log');
+    writeFileSync(sdkLog, '');
+    const hooks = `data:text/javascript,${encodeURIComponent(
+      "import { appendFileSync } from 'node:fs';" +
+        "export async function resolve(specifier, context, next) { if (specifier.startsWith('@aws-sdk/client-')) appendFileSync(process.env.SDK_LOG, specifier + '\\n'); return next(specifier, context); }",
+    )}`;
+    const probe = `data:text/javascript,${encodeURIComponent(`import { register } from 'node:module'; register(${JSON.stringify(hooks)});`)}`;
+    spawnSync(
+      process.execPath,
+      ['--import', probe, '--input-type=module', '-e', "await import('@aws-sdk/client-ssm')"],
+      {
+        cwd: PROJECT_ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, SDK_LOG: sdkLog },
+      },
+    );
+    const sdk = readFileSync(sdkLog, 'utf8');
+    rmSync(dir, { recursive: true, force: true });
+    expect(sdk).toContain('@aws-sdk/client-ssm');
   });
 });
