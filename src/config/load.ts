@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { z } from 'zod';
-import { compiledConfigFiles, SAMPLE_CONFIG } from './config-cache.ts';
+import { compiledConfigFiles, makeCacheDir, SAMPLE_CONFIG, trustedCacheFile } from './config-cache.ts';
 import { type Platform, platformSchema } from './schema.ts';
 
 export { SAMPLE_CONFIG };
@@ -59,7 +59,8 @@ async function compileTypeScript(file: string): Promise<string> {
   const { record, output, cacheDir } = compiledConfigFiles(file);
   try {
     const inputs = JSON.parse(readFileSync(record, 'utf8')) as Record<string, number>;
-    if (existsSync(output) && Object.entries(inputs).every(([input, mtimeMs]) => statSync(input).mtimeMs === mtimeMs)) {
+    const fresh = Object.entries(inputs).every(([input, mtimeMs]) => statSync(input).mtimeMs === mtimeMs);
+    if (fresh && trustedCacheFile(output) && trustedCacheFile(record)) {
       return output;
     }
   } catch {
@@ -80,9 +81,9 @@ async function compileTypeScript(file: string): Promise<string> {
   }).catch((error: Error) => {
     throw new ConfigError(file, [`does not compile: ${error.message.split('\n')[0]}`]);
   });
-  mkdirSync(cacheDir, { recursive: true });
+  makeCacheDir(cacheDir);
   const temporary = `${output}.${process.pid}.tmp`;
-  writeFileSync(temporary, result.outputFiles[0]?.contents ?? '');
+  writeFileSync(temporary, result.outputFiles[0]?.contents ?? '', { mode: 0o600 });
   renameSync(temporary, output);
   const inputs = Object.fromEntries(
     Object.keys(result.metafile.inputs).map((input) => {
@@ -90,7 +91,7 @@ async function compileTypeScript(file: string): Promise<string> {
       return [absolute, statSync(absolute).mtimeMs];
     }),
   );
-  writeFileSync(record, JSON.stringify(inputs));
+  writeFileSync(record, JSON.stringify(inputs), { mode: 0o600 });
   return output;
 }
 

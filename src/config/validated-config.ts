@@ -3,10 +3,10 @@
 // zod (about 0.15 s of every start; `storestack release --dry-run` must start within 0.3 s).
 // Only when storestack runs from its bundle (an .mjs file, rewritten whenever a source changes,
 // so its mtime stamps the schema); from TypeScript sources (tests, tsx) nothing is cached.
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compiledConfigFiles } from './config-cache.ts';
+import { compiledConfigFiles, makeCacheDir, trustedCacheFile } from './config-cache.ts';
 import type { Platform } from './schema.ts';
 
 interface ValidatedRecord {
@@ -28,7 +28,7 @@ export async function loadValidatedPlatform(file: string): Promise<Platform> {
   const path = resolve(file);
   const stamp = codeStamp();
   const { validated } = compiledConfigFiles(path);
-  if (stamp) {
+  if (stamp && trustedCacheFile(validated)) {
     try {
       const record = JSON.parse(readFileSync(validated, 'utf8')) as ValidatedRecord;
       const fresh =
@@ -49,9 +49,9 @@ export async function loadValidatedPlatform(file: string): Promise<Platform> {
       platform,
     };
     try {
-      mkdirSync(resolve(validated, '..'), { recursive: true });
+      makeCacheDir(resolve(validated, '..'));
       const temporary = `${validated}.${process.pid}.tmp`;
-      writeFileSync(temporary, JSON.stringify(record));
+      writeFileSync(temporary, JSON.stringify(record), { mode: 0o600 });
       renameSync(temporary, validated);
     } catch {
       // A cache that cannot be written only costs the next start its validation.

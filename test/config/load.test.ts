@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -19,6 +19,8 @@ function tempFile(name: string, content: string, { esm = true } = {}): string {
   const directory = mkdtempSync(join(tmpdir(), 'storestack-config-'));
   directories.push(directory);
   if (esm) writeFileSync(join(directory, 'package.json'), '{ "type": "module" }\n');
+  // The compiled configuration is cached under the nearest node_modules: here, not the temp directory.
+  mkdirSync(join(directory, 'node_modules'));
   const file = join(directory, name);
   writeFileSync(file, content);
   return file;
@@ -217,5 +219,23 @@ describe('formatPath', () => {
     [[], ''],
   ])('formats %j as %j', (path, text) => {
     expect(formatPath(path)).toBe(text);
+  });
+});
+
+describe('the compiled TypeScript configuration kept between loads', () => {
+  it('is never taken from a file others may write: it is compiled again', async () => {
+    // GIVEN a configuration loaded once (compiled and kept)
+    const file = tempFile('platform.ts', `export default ${JSON.stringify(platform)};\n`);
+    expect(await loadPlatform(file)).toEqual(expected);
+    const cacheDir = join(file, '..', 'node_modules', '.cache', 'storestack-config');
+    const compiled = readdirSync(cacheDir).find((name) => name.endsWith('.mjs')) as string;
+    // WHEN someone else's code is put in its place, writable by all
+    const forged = { ...platform, project: 'forged' };
+    writeFileSync(join(cacheDir, compiled), `export default ${JSON.stringify(forged)};\n`);
+    chmodSync(join(cacheDir, compiled), 0o666);
+    // THEN it is not used: the configuration is compiled again from its source, readable by its user only
+    expect((await loadPlatform(file)).project).toBe(expected.project);
+    expect(readFileSync(join(cacheDir, compiled), 'utf8')).not.toContain('forged');
+    expect(statSync(join(cacheDir, compiled)).mode & 0o777).toBe(0o600);
   });
 });
