@@ -4,10 +4,11 @@
 // running the TypeScript through tsx would cost ~0.25 s at every start, and
 // `storestack --help` must answer in under 0.3 s (docs/adr/0003). This file and
 // bin/cdk-app.ts are the only places that read environment variables.
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cliBundleOptions } from './cli-bundle.js';
+import { inputMtimes, inputsUnchanged, writeAtomically } from './input-cache.js';
 
 const root = join(import.meta.dirname, '..');
 const cacheDir = join(root, 'node_modules', '.cache', 'storestack-cli');
@@ -17,19 +18,10 @@ const entry = join(cacheDir, 'run.mjs');
 /** True when the cached bundle was built from the sources as they are now. */
 function bundleIsFresh() {
   try {
-    const inputs = JSON.parse(readFileSync(inputsFile, 'utf8'));
-    return Object.entries(inputs).every(([file, mtimeMs]) => statSync(join(root, file)).mtimeMs === mtimeMs);
+    return inputsUnchanged(JSON.parse(readFileSync(inputsFile, 'utf8')), root);
   } catch {
     return false;
   }
-}
-
-/** Writes a file whole or not at all, so a concurrent start never reads half a bundle. */
-function writeAtomically(file, contents) {
-  mkdirSync(dirname(file), { recursive: true });
-  const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, contents);
-  renameSync(temporary, file);
 }
 
 async function buildBundle() {
@@ -43,11 +35,9 @@ async function buildBundle() {
     if (file.path !== entry) writeAtomically(file.path, file.contents);
   }
   writeAtomically(entry, result.outputFiles.find((file) => file.path === entry).contents);
-  const inputs = Object.fromEntries(
-    Object.keys(result.metafile.inputs).map((file) => [
-      relative(root, join(root, file)),
-      statSync(join(root, file)).mtimeMs,
-    ]),
+  const inputs = inputMtimes(
+    Object.keys(result.metafile.inputs).map((file) => relative(root, join(root, file))),
+    root,
   );
   writeAtomically(inputsFile, JSON.stringify(inputs));
 }

@@ -1,8 +1,9 @@
-import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { z } from 'zod';
+import { inputMtimes, inputsUnchanged, writeAtomically } from '../../bin/input-cache.js';
 import { compiledConfigFiles, makeCacheDir, SAMPLE_CONFIG, trustedCacheFile } from './config-cache.ts';
 import { type Platform, platformSchema } from './schema.ts';
 
@@ -59,8 +60,7 @@ async function compileTypeScript(file: string): Promise<string> {
   const { record, output, cacheDir } = compiledConfigFiles(file);
   try {
     const inputs = JSON.parse(readFileSync(record, 'utf8')) as Record<string, number>;
-    const fresh = Object.entries(inputs).every(([input, mtimeMs]) => statSync(input).mtimeMs === mtimeMs);
-    if (fresh && trustedCacheFile(output) && trustedCacheFile(record)) {
+    if (inputsUnchanged(inputs) && trustedCacheFile(output) && trustedCacheFile(record)) {
       return output;
     }
   } catch {
@@ -82,16 +82,9 @@ async function compileTypeScript(file: string): Promise<string> {
     throw new ConfigError(file, [`does not compile: ${error.message.split('\n')[0]}`]);
   });
   makeCacheDir(cacheDir);
-  const temporary = `${output}.${process.pid}.tmp`;
-  writeFileSync(temporary, result.outputFiles[0]?.contents ?? '', { mode: 0o600 });
-  renameSync(temporary, output);
-  const inputs = Object.fromEntries(
-    Object.keys(result.metafile.inputs).map((input) => {
-      const absolute = resolve(dirname(file), input);
-      return [absolute, statSync(absolute).mtimeMs];
-    }),
-  );
-  writeFileSync(record, JSON.stringify(inputs), { mode: 0o600 });
+  writeAtomically(output, result.outputFiles[0]?.contents ?? '', 0o600);
+  const inputs = inputMtimes(Object.keys(result.metafile.inputs).map((input) => resolve(dirname(file), input)));
+  writeAtomically(record, JSON.stringify(inputs), 0o600);
   return output;
 }
 

@@ -3,9 +3,10 @@
 // zod (about 0.15 s of every start; `storestack release --dry-run` must start within 0.3 s).
 // Only when storestack runs from its bundle (an .mjs file, rewritten whenever a source changes,
 // so its mtime stamps the schema); from TypeScript sources (tests, tsx) nothing is cached.
-import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inputMtimes, inputsUnchanged, writeAtomically } from '../../bin/input-cache.js';
 import { compiledConfigFiles, makeCacheDir, trustedCacheFile } from './config-cache.ts';
 import type { Platform } from './schema.ts';
 
@@ -31,10 +32,7 @@ export async function loadValidatedPlatform(file: string): Promise<Platform> {
   if (stamp && trustedCacheFile(validated)) {
     try {
       const record = JSON.parse(readFileSync(validated, 'utf8')) as ValidatedRecord;
-      const fresh =
-        record.stamp === stamp &&
-        Object.entries(record.inputs).every(([input, mtimeMs]) => statSync(input).mtimeMs === mtimeMs);
-      if (fresh) return record.platform;
+      if (record.stamp === stamp && inputsUnchanged(record.inputs)) return record.platform;
     } catch {
       // No record, or an input is gone: validate.
     }
@@ -45,14 +43,12 @@ export async function loadValidatedPlatform(file: string): Promise<Platform> {
   if (stamp && inputs) {
     const record: ValidatedRecord = {
       stamp,
-      inputs: Object.fromEntries(inputs.map((input) => [input, statSync(input).mtimeMs])),
+      inputs: inputMtimes(inputs),
       platform,
     };
     try {
       makeCacheDir(resolve(validated, '..'));
-      const temporary = `${validated}.${process.pid}.tmp`;
-      writeFileSync(temporary, JSON.stringify(record), { mode: 0o600 });
-      renameSync(temporary, validated);
+      writeAtomically(validated, JSON.stringify(record), 0o600);
     } catch {
       // A cache that cannot be written only costs the next start its validation.
     }

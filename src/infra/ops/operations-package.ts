@@ -14,6 +14,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { dirname, join, relative } from 'node:path';
 import { buildSync } from 'esbuild';
 import { cliBundleOptions } from '../../../bin/cli-bundle.js';
+import { inputMtimes, inputsUnchanged, writeAtomically } from '../../../bin/input-cache.js';
 import type { Platform } from '../../config/schema.ts';
 
 /** The package's entry, relative to its directory: `node storestack.mjs <command>`. */
@@ -56,21 +57,10 @@ function projectRoot(): string {
   }
 }
 
-/** Writes a file whole or not at all: concurrent syntheses (test workers) never read half of one. */
-function writeAtomically(file: string, content: string): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, content);
-  renameSync(temporary, file);
-}
-
 function readCache(file: string, root: string): BundleCache | undefined {
   try {
     const cache = JSON.parse(readFileSync(file, 'utf8')) as BundleCache;
-    const fresh = Object.entries(cache.inputs).every(
-      ([input, mtimeMs]) => statSync(join(root, input)).mtimeMs === mtimeMs,
-    );
-    return fresh ? cache : undefined;
+    return inputsUnchanged(cache.inputs, root) ? cache : undefined;
   } catch {
     return undefined;
   }
@@ -94,9 +84,7 @@ function bundle(root: string, cacheFile: string): Record<string, string> {
     write: false,
   });
   const files = Object.fromEntries(result.outputFiles.map((file) => [relative(outdir, file.path), file.text]));
-  const inputs = Object.fromEntries(
-    Object.keys(result.metafile.inputs).map((input) => [input, statSync(join(root, input)).mtimeMs]),
-  );
+  const inputs = inputMtimes(Object.keys(result.metafile.inputs), root);
   writeAtomically(cacheFile, JSON.stringify({ inputs, files } satisfies BundleCache));
   return files;
 }
