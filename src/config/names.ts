@@ -3,6 +3,10 @@
 // without asking CloudFormation (and without loading aws-cdk-lib).
 import type { Platform } from './schema.ts';
 
+/** The applications storestack builds and releases. */
+export const RELEASE_APPLICATIONS = ['magento', 'pim', 'connector', 'mirakl'] as const;
+export type ReleaseApplication = (typeof RELEASE_APPLICATIONS)[number];
+
 /** Where the Magento instances mount the shares, one directory per share (the bundle's hooks do). */
 export const MOUNTS_ROOT = '/mnt/storestack';
 

@@ -4,10 +4,9 @@
 import { z } from 'zod';
 import { MAINTENANCE_PAGE_LIMIT_BYTES } from './alb-limits.ts';
 import { cidrBlock, show } from './fields.ts';
+import { RELEASE_APPLICATIONS, type ReleaseApplication } from './names.ts';
 
-/** The applications storestack releases. */
-export const RELEASE_APPLICATIONS = ['magento', 'pim', 'connector', 'mirakl'] as const;
-export type ReleaseApplication = (typeof RELEASE_APPLICATIONS)[number];
+export { RELEASE_APPLICATIONS, type ReleaseApplication };
 
 /** A git repository: ssh (`git@host:path.git`), https, or a local path / file URL (a mirror, tests). */
 const repository = z

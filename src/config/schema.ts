@@ -32,6 +32,7 @@ import {
   validCidr,
 } from './fields.ts';
 import { magentoTierSchema } from './magento-schema.ts';
+import { RELEASE_APPLICATIONS } from './names.ts';
 import { opsSchema } from './ops-schema.ts';
 import { releaseSchema } from './release-schema.ts';
 
@@ -434,7 +435,7 @@ export const platformSchema = z
       });
     }
     checkConnectorPassivePorts(platform.gateway, platform.apps, ctx);
-    for (const application of ['magento', 'pim', 'connector', 'mirakl'] as const) {
+    for (const application of RELEASE_APPLICATIONS) {
       for (const environment of Object.keys(platform.release.applications[application].configBranches)) {
         if (!platform.environments.some(({ name }) => name === environment)) {
           ctx.addIssue({

@@ -3,12 +3,18 @@
 // Beanstalk at the time of the command (Auto Scaling replaces them).
 import type { BeanstalkEnvironments } from '../aws/beanstalk.ts';
 import { CliError } from '../cli/command.ts';
-import { magentoEnvironmentNames, satelliteApplicationName } from '../config/names.ts';
+import {
+  magentoEnvironmentNames,
+  RELEASE_APPLICATIONS,
+  type ReleaseApplication,
+  satelliteApplicationName,
+} from '../config/names.ts';
 import type { Platform } from '../config/schema.ts';
 import { awsStep, BAD_INPUT } from './aws.ts';
 
-export const APPS = ['magento', 'pim', 'connector', 'mirakl'] as const;
-export type App = (typeof APPS)[number];
+/** The applications a command works on (names.ts's list: the ones storestack releases). */
+export const APPS = RELEASE_APPLICATIONS;
+export type App = ReleaseApplication;
 
 /** The two Magento Beanstalk environments of an environment. */
 export const MAGENTO_ROLES = ['frontend', 'backoffice'] as const;

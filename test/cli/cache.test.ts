@@ -8,18 +8,14 @@ import {
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SdkBeanstalkEnvironments } from '../../src/aws/beanstalk.ts';
-import { type Sleeper, SsmCommandRunner } from '../../src/aws/commands.ts';
-import type { OperationsAws, OperationsAwsFactory } from '../../src/aws/operations.ts';
-import { SsmParameters } from '../../src/aws/parameters.ts';
 import { CacheCommand } from '../../src/cli/commands/cache.ts';
 import { main } from '../../src/cli/main.ts';
 import { MemoryOutput } from '../../src/cli/output.ts';
 import { PROJECT_ROOT } from '../support.ts';
+import { ssmOperations } from './ssm-operations.ts';
 
 const ssm = mockClient(SSMClient);
 const beanstalk = mockClient(ElasticBeanstalkClient);
-const NO_WAIT: Sleeper = { sleep: async () => undefined, now: () => 0 };
 
 const FRONTEND = 'client-prod-frontend';
 const BACK_OFFICE = 'client-prod-backoffice';
@@ -46,7 +42,7 @@ let instances: Record<string, string[]>;
 let answer: Partial<GetCommandInvocationCommandOutput>;
 let sendFailure: Error | undefined;
 let calls: string[];
-let regions: string[];
+const regions: string[] = [];
 
 beforeEach(() => {
   instances = {
@@ -56,7 +52,7 @@ beforeEach(() => {
   answer = { Status: 'Success', ResponseCode: 0, StandardOutputContent: `${FLUSHED.join('\n')}\n` };
   sendFailure = undefined;
   calls = [];
-  regions = [];
+  regions.length = 0;
   beanstalk.on(DescribeInstancesHealthCommand).callsFake((input) => {
     calls.push(`DescribeInstancesHealth ${input.EnvironmentName}`);
     return { InstanceHealthList: (instances[input.EnvironmentName] ?? []).map((id) => ({ InstanceId: id })) };
@@ -84,27 +80,7 @@ afterEach(() => {
   beanstalk.reset();
 });
 
-/** The interfaces the command uses, over the mocked clients; touching another fails the test. */
-function onlyThese(used: Partial<OperationsAws>): OperationsAws {
-  return new Proxy(used, {
-    get: (target, property) => {
-      if (typeof property === 'symbol' || property === 'then' || property in target) {
-        return Reflect.get(target, property);
-      }
-      throw new Error(`the command used aws.${property}, which it should not need`);
-    },
-  }) as OperationsAws;
-}
-
-const factory: OperationsAwsFactory = async (region) => {
-  regions.push(region);
-  const client = new SSMClient({ region });
-  return onlyThese({
-    beanstalk: new SdkBeanstalkEnvironments(new ElasticBeanstalkClient({ region }), NO_WAIT, 0),
-    commands: new SsmCommandRunner(client, NO_WAIT, 0),
-    parameters: new SsmParameters(client),
-  });
-};
+const factory = ssmOperations(regions);
 
 async function storestack(args: string[]) {
   const output = new MemoryOutput();

@@ -13,18 +13,14 @@ import {
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SdkBeanstalkEnvironments } from '../../src/aws/beanstalk.ts';
-import { type Sleeper, SsmCommandRunner } from '../../src/aws/commands.ts';
-import type { OperationsAws, OperationsAwsFactory } from '../../src/aws/operations.ts';
-import { SsmParameters } from '../../src/aws/parameters.ts';
 import { LogsCommand } from '../../src/cli/commands/logs.ts';
 import { main } from '../../src/cli/main.ts';
 import { MemoryOutput } from '../../src/cli/output.ts';
 import { PROJECT_ROOT } from '../support.ts';
+import { ssmOperations } from './ssm-operations.ts';
 
 const ssm = mockClient(SSMClient);
 const beanstalk = mockClient(ElasticBeanstalkClient);
-const NO_WAIT: Sleeper = { sleep: async () => undefined, now: () => 0 };
 
 const FRONTEND = 'client-prod-frontend';
 const BACK_OFFICE = 'client-prod-backoffice';
@@ -59,7 +55,7 @@ let logDir: string;
 let logFiles: Record<string, string>;
 /** Every call to AWS, in order: `<command> <instance or environment>`. */
 let calls: string[];
-let regions: string[];
+const regions: string[] = [];
 /** Scripts SSM answers without running them: SSM's own failures. */
 let ssmFailures: Record<string, Error>;
 /** What each command printed, in the order sent. */
@@ -82,7 +78,7 @@ beforeEach(() => {
   logDir = mkdtempSync(join(tmpdir(), 'storestack-logs-'));
   logFiles = {};
   calls = [];
-  regions = [];
+  regions.length = 0;
   ssmFailures = {};
   stdouts = [];
   const invocations = new Map<string, GetCommandInvocationCommandOutput>();
@@ -123,30 +119,7 @@ afterEach(() => {
   rmSync(logDir, { recursive: true, force: true });
 });
 
-/**
- * The interfaces the command uses, over the mocked clients. Touching another (listener rules,
- * snapshots, ...) fails the test: the command has no business there.
- */
-function onlyThese(used: Partial<OperationsAws>): OperationsAws {
-  return new Proxy(used, {
-    get: (target, property) => {
-      if (typeof property === 'symbol' || property === 'then' || property in target) {
-        return Reflect.get(target, property);
-      }
-      throw new Error(`the command used aws.${property}, which it should not need`);
-    },
-  }) as OperationsAws;
-}
-
-const factory: OperationsAwsFactory = async (region) => {
-  regions.push(region);
-  const client = new SSMClient({ region });
-  return onlyThese({
-    beanstalk: new SdkBeanstalkEnvironments(new ElasticBeanstalkClient({ region }), NO_WAIT, 0),
-    commands: new SsmCommandRunner(client, NO_WAIT, 0),
-    parameters: new SsmParameters(client),
-  });
-};
+const factory = ssmOperations(regions);
 
 async function storestack(args: string[]) {
   const output = new MemoryOutput();

@@ -14,17 +14,14 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { renderMakeConfig, renderRevokeClient } from '../../src/assets/openvpn/render.ts';
-import { type Sleeper, SsmCommandRunner } from '../../src/aws/commands.ts';
-import type { OperationsAws, OperationsAwsFactory } from '../../src/aws/operations.ts';
-import { SsmParameters } from '../../src/aws/parameters.ts';
 import { VpnCommand } from '../../src/cli/commands/vpn.ts';
 import { main } from '../../src/cli/main.ts';
 import { MemoryOutput } from '../../src/cli/output.ts';
 import { OpenVpnSandbox, PROPS, warnIfMissing } from '../assets/openvpn/fixtures.ts';
 import { PROJECT_ROOT } from '../support.ts';
+import { ssmOperations } from './ssm-operations.ts';
 
 const ssm = mockClient(SSMClient);
-const NO_WAIT: Sleeper = { sleep: async () => undefined, now: () => 0 };
 
 const VPN = 'i-0e5000000000000e5';
 const VPN_PARAMETER = '/storestack/instances/vpn/id';
@@ -35,13 +32,13 @@ type Server = (script: string) => Partial<GetCommandInvocationCommandOutput>;
 let server: Server;
 /** Every call to AWS, in order. */
 let calls: string[];
-let regions: string[];
+const regions: string[] = [];
 let parameterMissing: boolean;
 let out: string;
 
 beforeEach(() => {
   calls = [];
-  regions = [];
+  regions.length = 0;
   parameterMissing = false;
   out = mkdtempSync(join(tmpdir(), 'storestack-vpn-out-'));
   const invocations = new Map<string, Partial<GetCommandInvocationCommandOutput>>();
@@ -71,23 +68,7 @@ afterEach(() => {
   rmSync(out, { recursive: true, force: true });
 });
 
-/** The interfaces the command uses, over the mocked client; touching another fails the test. */
-function onlyThese(used: Partial<OperationsAws>): OperationsAws {
-  return new Proxy(used, {
-    get: (target, property) => {
-      if (typeof property === 'symbol' || property === 'then' || property in target) {
-        return Reflect.get(target, property);
-      }
-      throw new Error(`the command used aws.${property}, which it should not need`);
-    },
-  }) as OperationsAws;
-}
-
-const factory: OperationsAwsFactory = async (region) => {
-  regions.push(region);
-  const client = new SSMClient({ region });
-  return onlyThese({ commands: new SsmCommandRunner(client, NO_WAIT, 0), parameters: new SsmParameters(client) });
-};
+const factory = ssmOperations(regions, { beanstalk: false });
 
 async function storestack(args: string[]) {
   const output = new MemoryOutput();

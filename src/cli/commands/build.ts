@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import type { SecretReader } from '../../aws/secrets.ts';
+import { RELEASE_APPLICATIONS } from '../../config/names.ts';
 import type { BuildResult, CommandRunner } from '../../release/build.ts';
 import { type CliCommand, CliError, type CommandContext } from '../command.ts';
 import { configFileOption, loadConfigOrFail } from '../config-file.ts';
 
 /** The applications storestack releases (the configuration's release.applications). */
-const APPLICATIONS = ['magento', 'pim', 'connector', 'mirakl'] as const;
 
 /** The flag each field of a build request comes from, for error messages. */
 const FLAGS = { application: '<app>', environment: '--env', ref: '--ref', releaseId: '--release-id' } as const;
@@ -64,15 +64,17 @@ export class BuildCommand implements CliCommand {
     program
       .command('build')
       .description("build an application's release: code at a ref, configuration and bundle merged, built, zipped")
-      .argument('<app>', `the application: ${APPLICATIONS.join(', ')}`)
+      .argument('<app>', `the application: ${RELEASE_APPLICATIONS.join(', ')}`)
       .requiredOption('--env <env>', "the environment: its configuration branch, its bundle, the zip's name")
       .requiredOption('--ref <ref>', 'the branch, tag or commit of the code')
       .option('--out <dir>', 'where to write <app>-<env>-<releaseId>.zip and its .sha256', 'releases')
       .option('--release-id <n>', "the numeric release id (default: the sources' latest commit time)")
       .option('--json', 'print the result as JSON')
       .action(async (app: string, options: BuildFlags, command: Command) => {
-        if (!(APPLICATIONS as readonly string[]).includes(app)) {
-          throw new CliError(`${app} is not an application storestack builds (known: ${APPLICATIONS.join(', ')})`);
+        if (!(RELEASE_APPLICATIONS as readonly string[]).includes(app)) {
+          throw new CliError(
+            `${app} is not an application storestack builds (known: ${RELEASE_APPLICATIONS.join(', ')})`,
+          );
         }
         const platform = await loadConfigOrFail(configFileOption(command), this.context.projectRoot);
         // Imported here: git, zlib and the renderers are only loaded by the command that needs them.

@@ -1,20 +1,11 @@
 import type { Command } from 'commander';
 import type { OperationsAws, OperationsAwsFactory } from '../../aws/operations.ts';
 import type { Platform } from '../../config/schema.ts';
-import { type CliCommand, CliError, type CommandContext } from '../command.ts';
+import { lazyRealOperationsAws } from '../../ops/aws.ts';
+import { requireEnvironment } from '../../ops/environments.ts';
+import type { CliCommand, CommandContext } from '../command.ts';
 import { configFileOption, loadConfigOrFail } from '../config-file.ts';
 import { table } from '../output.ts';
-
-const realAws: OperationsAwsFactory = async (region) =>
-  (await import('../../aws/operations.ts')).realOperationsAws(region);
-
-/** The environment named by --env, or a CliError listing the real ones. */
-export function environmentOrFail(platform: Platform, env: string): string {
-  const names = platform.environments.map(({ name }) => name);
-  if (!names.includes(env))
-    throw new CliError(`--env ${env} is not an environment of the configuration (${names.join(', ')})`, 2);
-  return env;
-}
 
 /**
  * `storestack maintenance on|off|status --env <env>`: maintenance at the load balancer (the rules
@@ -24,7 +15,7 @@ export function environmentOrFail(platform: Platform, env: string): string {
 export class MaintenanceCommand implements CliCommand {
   constructor(
     private readonly context: CommandContext,
-    private readonly aws: OperationsAwsFactory = realAws,
+    private readonly aws: OperationsAwsFactory = lazyRealOperationsAws,
   ) {}
 
   register(program: Command): void {
@@ -47,7 +38,8 @@ export class MaintenanceCommand implements CliCommand {
         .option('--json', 'machine-readable output')
         .action(async (flags: { env: string; json?: boolean }, command: Command) => {
           const platform = await loadConfigOrFail(configFileOption(command), this.context.projectRoot);
-          const env = environmentOrFail(platform, flags.env);
+          const env = flags.env;
+          requireEnvironment(platform, env);
           await this[action](platform, env, await this.aws(platform.aws.region), flags.json === true);
         });
     }

@@ -3,13 +3,14 @@ import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import type { OperationsAwsFactory } from '../../aws/operations.ts';
+import { RELEASE_APPLICATIONS } from '../../config/names.ts';
 import type { Platform } from '../../config/schema.ts';
+import { BAD_INPUT, lazyRealOperationsAws } from '../../ops/aws.ts';
+import { requireEnvironment } from '../../ops/environments.ts';
 import type { ReleasePlan } from '../../release/magento-release.ts';
 import { type CliCommand, CliError, type CommandContext } from '../command.ts';
 import { configFileOption, loadConfigOrFail } from '../config-file.ts';
 import { table } from '../output.ts';
-
-const APPS = ['magento', 'pim', 'connector', 'mirakl'] as const;
 
 interface ReleaseFlags {
   env: string;
@@ -46,10 +47,6 @@ async function releaseOwner(): Promise<string> {
   return `${userInfo().username}@${hostname()}`;
 }
 
-/** The AWS interfaces, loaded only when a release really runs (never for --help or --dry-run). */
-const realAws: OperationsAwsFactory = async (region) =>
-  (await import('../../aws/operations.ts')).realOperationsAws(region);
-
 async function sha256Of(file: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
@@ -63,14 +60,14 @@ async function sha256Of(file: string): Promise<string> {
 export class ReleaseCommand implements CliCommand {
   constructor(
     private readonly context: CommandContext,
-    private readonly aws: OperationsAwsFactory = realAws,
+    private readonly aws: OperationsAwsFactory = lazyRealOperationsAws,
   ) {}
 
   register(program: Command): void {
     program
       .command('release')
       .description('release an application to an environment: Magento without downtime unless the database changes')
-      .argument('<app>', `the application: ${APPS.join(', ')}`)
+      .argument('<app>', `the application: ${RELEASE_APPLICATIONS.join(', ')}`)
       .requiredOption('--env <env>', 'the environment, e.g. prod')
       .option('--artifact <zip>', 'a zip from storestack build (its release id is the number at the end of its name)')
       .option('--ref <ref>', 'build this git ref first (storestack build), then release it')
@@ -90,38 +87,35 @@ export class ReleaseCommand implements CliCommand {
 
   private async run(platform: Platform, app: string, flags: ReleaseFlags): Promise<void> {
     const { output } = this.context;
-    if (!(APPS as readonly string[]).includes(app))
-      throw new CliError(`unknown application ${app}: one of ${APPS.join(', ')}`, 2);
-    const environments = platform.environments.map(({ name }) => name);
-    if (!environments.includes(flags.env)) {
-      throw new CliError(
-        `--env ${flags.env} is not an environment of the configuration (${environments.join(', ')})`,
-        2,
-      );
-    }
+    if (!(RELEASE_APPLICATIONS as readonly string[]).includes(app))
+      throw new CliError(`unknown application ${app}: one of ${RELEASE_APPLICATIONS.join(', ')}`, BAD_INPUT);
+    requireEnvironment(platform, flags.env);
     if (flags.strategy !== 'safe' && flags.strategy !== 'classic') {
-      throw new CliError(`--strategy must be safe or classic (got ${flags.strategy})`, 2);
+      throw new CliError(`--strategy must be safe or classic (got ${flags.strategy})`, BAD_INPUT);
     }
     if (Boolean(flags.artifact) === Boolean(flags.ref))
-      throw new CliError('give one of --artifact <zip> or --ref <git ref>', 2);
+      throw new CliError('give one of --artifact <zip> or --ref <git ref>', BAD_INPUT);
     if (flags.ref) {
       throw new CliError(
         `build the release first, then release its artifact: storestack build ${app} --env ${flags.env} --ref ${flags.ref}`,
-        2,
+        BAD_INPUT,
       );
     }
     const file = flags.artifact as string;
-    if (!existsSync(file)) throw new CliError(`--artifact ${file} does not exist`, 2);
+    if (!existsSync(file)) throw new CliError(`--artifact ${file} does not exist`, BAD_INPUT);
     const releaseId = flags.releaseId ?? /-(\d+)\.zip$/.exec(basename(file))?.[1];
     if (!releaseId || !/^\d{1,18}$/.test(releaseId)) {
-      throw new CliError(`--artifact ${file}: no numeric release id at the end of its name; give --release-id <n>`, 2);
+      throw new CliError(
+        `--artifact ${file}: no numeric release id at the end of its name; give --release-id <n>`,
+        BAD_INPUT,
+      );
     }
     const sha256 = await sha256Of(file);
     const recorded = existsSync(`${file}.sha256`) ? readFileSync(`${file}.sha256`, 'utf8').split(/\s/)[0] : undefined;
     if (recorded && recorded !== sha256) {
       throw new CliError(
         `--artifact ${file} does not match ${file}.sha256 (${recorded}): it changed after the build`,
-        2,
+        BAD_INPUT,
       );
     }
     const { MagentoRelease, ReleaseFailure, planWindows } = await import('../../release/magento-release.ts');
@@ -131,13 +125,13 @@ export class ReleaseCommand implements CliCommand {
       if (flags.env !== production) {
         throw new CliError(
           `${app} runs once for the platform (the Apps stack is shared): release it with --env ${production}`,
-          2,
+          BAD_INPUT,
         );
       }
       if (flags.dryRun || flags.strategy === 'classic') {
         throw new CliError(
           `${app} releases with a rolling update of its one instance: --dry-run and --strategy classic are Magento's`,
-          2,
+          BAD_INPUT,
         );
       }
       const { SatelliteRelease } = await import('../../release/satellite-release.ts');

@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
 import type { OperationsAwsFactory } from '../../aws/operations.ts';
+import { lazyRealOperationsAws } from '../../ops/aws.ts';
+import { requireEnvironment } from '../../ops/environments.ts';
 import { type CliCommand, CliError, type CommandContext } from '../command.ts';
 import { configFileOption, loadConfigOrFail } from '../config-file.ts';
-import { environmentOrFail } from './maintenance.ts';
-
-const realAws: OperationsAwsFactory = async (region) =>
-  (await import('../../aws/operations.ts')).realOperationsAws(region);
 
 /**
  * `storestack statics deploy --env <env> [--force]`: the document's manual step ("delete the
@@ -16,7 +14,7 @@ const realAws: OperationsAwsFactory = async (region) =>
 export class StaticsCommand implements CliCommand {
   constructor(
     private readonly context: CommandContext,
-    private readonly aws: OperationsAwsFactory = realAws,
+    private readonly aws: OperationsAwsFactory = lazyRealOperationsAws,
   ) {}
 
   register(program: Command): void {
@@ -31,7 +29,8 @@ export class StaticsCommand implements CliCommand {
       .option('--force', 'publish again even when version<N>/ exists')
       .action(async (flags: { env: string; force?: boolean }, command: Command) => {
         const platform = await loadConfigOrFail(configFileOption(command), this.context.projectRoot);
-        const env = environmentOrFail(platform, flags.env);
+        const env = flags.env;
+        requireEnvironment(platform, env);
         const { magentoEnvironmentNames, releaseArtifactsParameter } = await import('../../config/names.ts');
         const { magentoArtifactKey, staticsDirectory, staticsPublishScript } = await import(
           '../../release/magento-release.ts'

@@ -1,13 +1,11 @@
 import type { Command } from 'commander';
 import type { ListenerRule } from '../../aws/load-balancer.ts';
 import type { OperationsAwsFactory } from '../../aws/operations.ts';
+import { lazyRealOperationsAws } from '../../ops/aws.ts';
+import { requireEnvironment } from '../../ops/environments.ts';
 import { type CliCommand, CliError, type CommandContext } from '../command.ts';
 import { configFileOption, loadConfigOrFail } from '../config-file.ts';
 import { table } from '../output.ts';
-import { environmentOrFail } from './maintenance.ts';
-
-const realAws: OperationsAwsFactory = async (region) =>
-  (await import('../../aws/operations.ts')).realOperationsAws(region);
 
 /** The problem with the listener's live rule order, if any (DESIGN.md, "The shared load balancer"). */
 export function ruleOrderProblem(rules: readonly ListenerRule[], backOfficeGroup: string): string | undefined {
@@ -33,7 +31,7 @@ export function ruleOrderProblem(rules: readonly ListenerRule[], backOfficeGroup
 export class StatusCommand implements CliCommand {
   constructor(
     private readonly context: CommandContext,
-    private readonly aws: OperationsAwsFactory = realAws,
+    private readonly aws: OperationsAwsFactory = lazyRealOperationsAws,
   ) {}
 
   register(program: Command): void {
@@ -44,7 +42,8 @@ export class StatusCommand implements CliCommand {
       .option('--json', 'machine-readable output')
       .action(async (flags: { env: string; json?: boolean }, command: Command) => {
         const platform = await loadConfigOrFail(configFileOption(command), this.context.projectRoot);
-        const env = environmentOrFail(platform, flags.env);
+        const env = flags.env;
+        requireEnvironment(platform, env);
         const { httpsListenerParameter, magentoEnvironmentNames } = await import('../../config/names.ts');
         const { beanstalkTargetGroups, maintenanceState } = await import('../../release/maintenance.ts');
         const aws = await this.aws(platform.aws.region);
