@@ -1,7 +1,8 @@
 // `npm run bench`: median wall-clock times of what users wait for, against the
 // targets of the issues (2-core machine): a full synth with every gate under 10 s,
 // `storestack --help` and the start of `storestack release ... --dry-run` under
-// 0.3 s. Measures; never gates a test.
+// 0.3 s, `storestack diagram` (every diagram, DOT, SVG and PNG, from a current cdk.out)
+// under 3 s. Measures; never gates a test.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -61,6 +62,13 @@ const results = [
   measure('storestack synth (npm start), every gate, cfn-lint cache warm', runs, synth, 10),
   measure('storestack synth (npm start), every gate, cfn-lint cache cold', runs, synth, 10, () =>
     rmSync(lintCache, { recursive: true, force: true }),
+  ),
+  // After the synths: the assembly is current, so this is reading, laying out and rasterizing.
+  measure(
+    'storestack diagram (platform and each environment: DOT, SVG, PNG)',
+    runs,
+    ['diagram', '--cdk-out', outdir, '--out', join(scratch, 'diagrams')],
+    3,
   ),
 ];
 rmSync(scratch, { recursive: true, force: true });

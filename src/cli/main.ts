@@ -5,6 +5,7 @@ import { type CliCommand, CliError, type CommandContext } from './command.ts';
 import { BuildCommand } from './commands/build.ts';
 import { CacheCommand } from './commands/cache.ts';
 import { ConfigCommand } from './commands/config.ts';
+import { DiagramCommand } from './commands/diagram.ts';
 import { LogsCommand } from './commands/logs.ts';
 import { MaintenanceCommand } from './commands/maintenance.ts';
 import { ProbeCommand } from './commands/probe.ts';
@@ -25,7 +26,7 @@ export interface MainOptions extends CommandContext {
 
 /** Every command of the CLI, with its real collaborators. */
 export function defaultCommands(context: CommandContext): CliCommand[] {
-  return [new SynthCommand(context), ...operationsCommands(context)];
+  return [new SynthCommand(context), new DiagramCommand(context), ...operationsCommands(context)];
 }
 
 /** The commands that run without aws-cdk-lib: all of them but synth (the operations package's). */

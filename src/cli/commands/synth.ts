@@ -8,7 +8,7 @@ import { table } from '../output.ts';
 export type Synthesize = (options: SynthOptions) => Promise<SynthReport>;
 
 /** aws-cdk-lib loads here, when synth runs, and never for the other commands. */
-const synthesizeInProcess: Synthesize = async (options) =>
+export const synthesizeInProcess: Synthesize = async (options) =>
   (await import('../../infra/synth.ts')).synthesizePlatform(options);
 
 /** `storestack synth`: what `npm start` runs. Synthesizes every stack offline and runs the gates. */

@@ -27,7 +27,8 @@ const ASSETS_IN_PROJECT = 'src/assets';
 /**
  * What the host never loads, left out of the bundle: the CDK, the TypeScript tooling, and
  * src/infra/synth.ts (the synth command's lazy import, which pulls in every stack; the packaged
- * CLI does not offer synth).
+ * CLI does not offer synth), and the diagram command's lazy imports (Graphviz in WebAssembly,
+ * resvg's native binary; the packaged CLI draws no diagram).
  */
 const EXTERNAL = [
   'aws-cdk-lib',
@@ -38,6 +39,9 @@ const EXTERNAL = [
   'tsx',
   'tsx/*',
   '*/infra/synth.ts',
+  '*/diagram/assembly.ts',
+  '*/diagram/freshness.ts',
+  '*/diagram/index.ts',
 ];
 /** How many built packages the cache keeps (tests synthesize many configurations). */
 const KEPT_PACKAGES = 16;
