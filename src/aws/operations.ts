@@ -10,6 +10,7 @@ import { type DatabaseSnapshots, RdsSnapshots } from './database.ts';
 import { type ListenerRules, SdkListenerRules } from './load-balancer.ts';
 import { type Locks, type Parameters, SsmParameters } from './parameters.ts';
 
+/** Everything the operational commands reach; a release uses part of it (ReleasePlatform). */
 export interface OperationsAws {
   readonly beanstalk: BeanstalkEnvironments;
   readonly commands: CommandRunner;
@@ -19,6 +20,18 @@ export interface OperationsAws {
   readonly snapshots: DatabaseSnapshots;
   readonly alarms: Alarms;
 }
+
+/**
+ * What a release needs of a platform: roll a version through an environment's instances, run a
+ * command on an instance, read and change the listener's rules, snapshot the database, store the
+ * artifact, hold the lock. Implemented over AWS (realOperationsAws) and over the rehearsal's
+ * miniature (src/rehearsal/platform.ts); the plan, the strategies, the failure handling and the
+ * locks of src/release are the same on both.
+ */
+export type ReleasePlatform = Pick<
+  OperationsAws,
+  'beanstalk' | 'commands' | 'parameters' | 'listenerRules' | 'artifacts' | 'snapshots'
+>;
 
 /** Builds the interfaces for a region. */
 export type OperationsAwsFactory = (region: string) => Promise<OperationsAws>;

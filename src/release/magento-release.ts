@@ -5,7 +5,7 @@
 // step, the instance and its address, shows the log tail, and says how to resume or roll back.
 import type { EnvironmentInstance } from '../aws/beanstalk.ts';
 import { BeanstalkDeploymentError } from '../aws/errors.ts';
-import type { OperationsAws } from '../aws/operations.ts';
+import type { ReleasePlatform } from '../aws/operations.ts';
 import type { LockOwner } from '../aws/parameters.ts';
 import {
   httpsListenerParameter,
@@ -92,6 +92,8 @@ export interface ReleaseSummary {
 /** Rough durations of the steps whose length the config does not say (seconds). */
 const ESTIMATES = { upload: 30, version: 20, statics: 90, preflight: 60, snapshot: 300, deployHooks: 240, smoke: 10 };
 const SNAPSHOT_TIMEOUT_SECONDS = 3600;
+/** Classic's migration: the document's deploy commands, run once from the new code. */
+export const CLASSIC_UPGRADE_STEP = 'setup:upgrade from the new code, once (the document deploy commands)';
 const COMMAND_TIMEOUT_SECONDS = 3600;
 const LOG_LINES = 60;
 
@@ -105,7 +107,7 @@ export class MagentoRelease {
 
   constructor(
     private readonly options: ReleaseOptions,
-    private readonly aws?: OperationsAws,
+    private readonly aws?: ReleasePlatform,
   ) {
     const environment = options.platform.environments.find(({ name }) => name === options.environment);
     if (!environment) {
@@ -201,6 +203,12 @@ export class MagentoRelease {
             touches: `${this.names.frontend} instances (SSM)`,
             store: maintenance,
             estimateSeconds: 10,
+          },
+          {
+            name: CLASSIC_UPGRADE_STEP,
+            touches: `${magentoDatabaseIdentifier(platform, environment)} (from the back office)`,
+            store: maintenance,
+            estimateSeconds: ESTIMATES.preflight + migration,
           },
           { ...deployFrontend, store: maintenance },
           { ...deployBackOffice, store: maintenance },
@@ -392,6 +400,14 @@ export class MagentoRelease {
         );
         maintenanceOn = true;
         maintenanceSince = this.now();
+        // The document's deploy commands "setup new database modules" on the first instance that
+        // deploys; done here once, from the new code, before any instance runs it.
+        upgrade = await step(CLASSIC_UPGRADE_STEP, async () => {
+          if (!(await this.upgradeNeeded(onBackOffice, requireSuccess, bucket))) return false;
+          migrated = true;
+          requireSuccess('setup:upgrade', await onBackOffice(`setup:upgrade ${this.releaseId}`, this.upgradeScript()));
+          return true;
+        });
         await step('deploy the front end', () => this.deploy(aws, this.names.frontend, progress));
         await step('deploy the back office', () => this.deploy(aws, this.names.backOffice, progress));
         await step('generate the static files once', publishStatics);
@@ -408,13 +424,9 @@ export class MagentoRelease {
         maintenanceSeconds = (this.now() - maintenanceSince) / 1000;
       } else {
         await step('publish the static files', publishStatics);
-        upgrade = await step('preflight: setup:db:status and app:config:status with the new code', async () => {
-          const result = await onBackOffice(`preflight ${this.releaseId}`, this.preflightScript(bucket));
-          const verdict = /^storestack-preflight: (upgrade|current)$/m.exec(result.stdout)?.[1];
-          if (result.exitCode !== 0 || !verdict)
-            requireSuccess('the preflight', { ...result, exitCode: result.exitCode || 1 });
-          return verdict === 'upgrade';
-        });
+        upgrade = await step('preflight: setup:db:status and app:config:status with the new code', () =>
+          this.upgradeNeeded(onBackOffice, requireSuccess, bucket),
+        );
         if (!upgrade) {
           await step('deploy the front end', () => this.deploy(aws, this.names.frontend, progress));
           await step('deploy the back office', () => this.deploy(aws, this.names.backOffice, progress));
@@ -489,7 +501,7 @@ export class MagentoRelease {
     };
   }
 
-  private async deploy(aws: OperationsAws, environmentName: string, progress: (line: string) => void): Promise<void> {
+  private async deploy(aws: ReleasePlatform, environmentName: string, progress: (line: string) => void): Promise<void> {
     const timeout =
       this.options.platform.magento.deployment.timeoutSeconds * (this.environmentConfig.magento.frontend.instances + 2);
     await aws.beanstalk.deploy(environmentName, this.releaseId, timeout, (event) =>
@@ -504,7 +516,7 @@ export class MagentoRelease {
    * it stays on.
    */
   private async failure(
-    aws: OperationsAws,
+    aws: ReleasePlatform,
     step: string,
     error: unknown,
     known: EnvironmentInstance | undefined,
@@ -556,6 +568,19 @@ export class MagentoRelease {
     );
   }
 
+  /** The preflight on the back office: whether the new code needs setup:upgrade. */
+  private async upgradeNeeded(
+    onBackOffice: (comment: string, script: string) => Promise<{ exitCode: number; stdout: string; stderr: string }>,
+    requireSuccess: (what: string, result: { exitCode: number; stdout: string; stderr: string }) => void,
+    bucket: string,
+  ): Promise<boolean> {
+    const result = await onBackOffice(`preflight ${this.releaseId}`, this.preflightScript(bucket));
+    const verdict = /^storestack-preflight: (upgrade|current)$/m.exec(result.stdout)?.[1];
+    if (result.exitCode !== 0 || !verdict)
+      requireSuccess('the preflight', { ...result, exitCode: result.exitCode || 1 });
+    return verdict === 'upgrade';
+  }
+
   /** Unpacks the release beside the current one and asks Magento whether the database needs it. */
   private preflightScript(bucket: string): string {
     const dir = `/var/app/storestack-preflight/${this.releaseId}`;
@@ -587,7 +612,7 @@ export class MagentoRelease {
  * Takes a release's lock, or stops the release naming who holds it, since when and for what
  * (a second release of the same environment while one runs is refused).
  */
-export async function takeReleaseLock(aws: OperationsAws, lock: string, owner: LockOwner): Promise<void> {
+export async function takeReleaseLock(aws: ReleasePlatform, lock: string, owner: LockOwner): Promise<void> {
   const holder = await aws.parameters.acquire(lock, owner);
   if (!holder) return;
   throw new ReleaseFailure(
@@ -605,7 +630,7 @@ export async function takeReleaseLock(aws: OperationsAws, lock: string, owner: L
  * its private IP and the tail of its /var/log/eb-engine.log (the document's "In Case of an Error").
  */
 export async function failedInstance(
-  aws: OperationsAws,
+  aws: ReleasePlatform,
   error: unknown,
   known: { readonly id: string } | undefined,
 ): Promise<{ instanceId: string | undefined; privateIp: string | undefined; logTail: string }> {

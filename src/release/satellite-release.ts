@@ -2,7 +2,7 @@
 // Mirakl-HiPay connector) through the same machinery as Magento: the lock, the artifact, the
 // application version, then a rolling update of its single instance. Their schema updates run in
 // their bundle's hooks (src/assets/beanstalk/apps), so there is no maintenance step.
-import type { OperationsAws } from '../aws/operations.ts';
+import type { ReleasePlatform } from '../aws/operations.ts';
 import { releaseArtifactsParameter, releaseLockParameter, satelliteApplicationName } from '../config/names.ts';
 import type { Platform } from '../config/schema.ts';
 import {
@@ -33,7 +33,7 @@ export class SatelliteRelease {
 
   constructor(
     private readonly options: SatelliteReleaseOptions,
-    private readonly aws: OperationsAws,
+    private readonly aws: ReleasePlatform,
   ) {
     this.now = options.now ?? Date.now;
   }

@@ -183,7 +183,8 @@ describe('MagentoRelease', () => {
     expect(aws.parameters.has('/storestack/prod/release-lock/magento')).toBe(true);
   });
 
-  it('runs the document runbook for --strategy classic: maintenance on each front end, deploy, statics once, flush and lift on every instance', async () => {
+  it('runs the document runbook for --strategy classic: maintenance on each front end, the migration once, deploy, statics once, flush and lift on every instance', async () => {
+    preflightSays('upgrade');
     const summary = await release('classic').execute();
     const sends = aws
       .mutations()
@@ -193,6 +194,8 @@ describe('MagentoRelease', () => {
       'SendCommand i-0f000002 maintenance:enable',
       'SendCommand i-0f000003 maintenance:enable',
       'SendCommand i-0f000004 maintenance:enable',
+      `SendCommand i-0b000001 preflight ${RELEASE_ID}`,
+      `SendCommand i-0b000001 setup:upgrade ${RELEASE_ID}`,
       `UpdateEnvironment client-prod-frontend ${RELEASE_ID}`,
       `UpdateEnvironment client-prod-backoffice ${RELEASE_ID}`,
       `SendCommand i-0b000001 publish statics ${RELEASE_ID}`,
@@ -205,6 +208,14 @@ describe('MagentoRelease', () => {
     ]);
     expect(aws.log.some((entry) => entry.startsWith('CreateRule'))).toBe(false);
     expect(summary.maintenanceSeconds).toBeGreaterThan(0);
+    expect(summary.upgrade).toBe(true);
+  });
+
+  it('runs no setup:upgrade in classic when the database is current', async () => {
+    preflightSays('current');
+    const summary = await release('classic').execute();
+    expect(aws.mutations().filter((entry) => entry.includes('setup:upgrade'))).toEqual([]);
+    expect(summary.upgrade).toBe(false);
   });
 
   describe('a failure injected at each step of a schema release', () => {
