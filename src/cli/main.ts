@@ -9,6 +9,7 @@ import { DiagramCommand } from './commands/diagram.ts';
 import { LogsCommand } from './commands/logs.ts';
 import { MaintenanceCommand } from './commands/maintenance.ts';
 import { ProbeCommand } from './commands/probe.ts';
+import { RehearseCommand } from './commands/rehearse.ts';
 import { ReleaseCommand } from './commands/release.ts';
 import { RenderCommand } from './commands/render.ts';
 import { StaticsCommand } from './commands/statics.ts';
@@ -26,7 +27,12 @@ export interface MainOptions extends CommandContext {
 
 /** Every command of the CLI, with its real collaborators. */
 export function defaultCommands(context: CommandContext): CliCommand[] {
-  return [new SynthCommand(context), new DiagramCommand(context), ...operationsCommands(context)];
+  return [
+    new SynthCommand(context),
+    new DiagramCommand(context),
+    new RehearseCommand(context),
+    ...operationsCommands(context),
+  ];
 }
 
 /** The commands that run without aws-cdk-lib: all of them but synth (the operations package's). */

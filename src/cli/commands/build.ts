@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { SecretReader } from '../../aws/secrets.ts';
 import { RELEASE_APPLICATIONS } from '../../config/names.ts';
+import type { Platform } from '../../config/schema.ts';
 import type { BuildResult, CommandRunner } from '../../release/build.ts';
 import { type CliCommand, CliError, type CommandContext } from '../command.ts';
 import { configFileOption, loadConfigOrFail } from '../config-file.ts';
@@ -76,11 +77,16 @@ export class BuildCommand implements CliCommand {
             `${app} is not an application storestack builds (known: ${RELEASE_APPLICATIONS.join(', ')})`,
           );
         }
-        const platform = await loadConfigOrFail(configFileOption(command), this.context.projectRoot);
+        const configured = await loadConfigOrFail(configFileOption(command), this.context.projectRoot);
+        // `--env rehearsal`: the running miniature's configuration (its fixture repository), no AWS.
+        const rehearsal = options.env === 'rehearsal' ? await this.rehearsal(configured, app) : undefined;
+        const platform = rehearsal ?? configured;
         // Imported here: git, zlib and the renderers are only loaded by the command that needs them.
         const { BuildError, InvalidBuildRequestError, ReleaseBuilder } = await import('../../release/build.ts');
         const { withBuildCredentials } = await import('../../release/build-credentials.ts');
-        const secrets = await (this.dependencies.secrets ?? secretsManager)(platform.aws.region);
+        const secrets = rehearsal
+          ? undefined
+          : await (this.dependencies.secrets ?? secretsManager)(platform.aws.region);
         let result: BuildResult;
         try {
           result = await withBuildCredentials(
@@ -113,6 +119,16 @@ export class BuildCommand implements CliCommand {
         if (options.json) this.context.output.json(result);
         else this.summary(result);
       });
+  }
+
+  private async rehearsal(platform: Platform, app: string): Promise<Platform> {
+    if (app !== 'magento') throw new CliError(`the rehearsal runs Magento only, not ${app}`);
+    const { rehearsalDirectory, rehearsalTarget } = await import('../../rehearsal/target.ts');
+    try {
+      return rehearsalTarget(rehearsalDirectory(this.context.projectRoot), platform).platform;
+    } catch (error) {
+      throw new CliError((error as Error).message);
+    }
   }
 
   private summary(result: BuildResult): void {

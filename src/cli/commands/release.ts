@@ -85,10 +85,17 @@ export class ReleaseCommand implements CliCommand {
       });
   }
 
-  private async run(platform: Platform, app: string, flags: ReleaseFlags): Promise<void> {
+  private async run(configured: Platform, app: string, flags: ReleaseFlags): Promise<void> {
     const { output } = this.context;
     if (!(RELEASE_APPLICATIONS as readonly string[]).includes(app))
       throw new CliError(`unknown application ${app}: one of ${RELEASE_APPLICATIONS.join(', ')}`, BAD_INPUT);
+    // `--env rehearsal`: the running miniature (storestack rehearse up) instead of AWS.
+    const rehearsal = flags.env === 'rehearsal' && !flags.dryRun ? await this.rehearsal(configured, app) : undefined;
+    const platform = rehearsal?.platform ?? configured;
+    const operations = () => (rehearsal ? Promise.resolve(rehearsal.aws) : this.aws(platform.aws.region));
+    if (flags.env === 'rehearsal' && flags.dryRun) {
+      throw new CliError('--dry-run plans for a configured environment; the rehearsal runs for real', BAD_INPUT);
+    }
     requireEnvironment(platform, flags.env);
     if (flags.strategy !== 'safe' && flags.strategy !== 'classic') {
       throw new CliError(`--strategy must be safe or classic (got ${flags.strategy})`, BAD_INPUT);
@@ -143,7 +150,7 @@ export class ReleaseCommand implements CliCommand {
           owner: await releaseOwner(),
           progress: (line: string) => output.error(line),
         },
-        await this.aws(platform.aws.region),
+        await operations(),
       );
       try {
         const summary = await release.execute();
@@ -162,6 +169,7 @@ export class ReleaseCommand implements CliCommand {
       artifact: { file, sha256, releaseId },
       owner: await releaseOwner(),
       progress: (line: string) => output.error(line),
+      smokeTest: rehearsal?.smokeTest,
     };
     if (flags.dryRun) {
       const plan = new MagentoRelease(options).plan();
@@ -170,7 +178,7 @@ export class ReleaseCommand implements CliCommand {
       else this.printPlan(plan, windows);
       return;
     }
-    const release = new MagentoRelease(options, await this.aws(platform.aws.region));
+    const release = new MagentoRelease(options, await operations());
     try {
       const summary = await release.execute();
       if (flags.json) {
@@ -191,20 +199,18 @@ export class ReleaseCommand implements CliCommand {
       );
     } catch (error) {
       if (!(error instanceof ReleaseFailure)) throw error;
-      const lines = [error.message];
-      if (error.instance)
-        lines.push(`instance: ${error.instance.id} (${error.instance.privateIp ?? 'private IP unknown'})`);
-      lines.push(`maintenance: ${error.maintenanceLeftOn ? 'ON (left on)' : 'off'}`);
-      if (error.logTail)
-        lines.push(
-          '/var/log/eb-engine.log (tail):',
-          ...error.logTail
-            .trimEnd()
-            .split('\n')
-            .map((line) => `  ${line}`),
-        );
-      lines.push('next:', ...error.nextSteps.map((step) => `  ${step}`));
-      throw new CliError(lines.join('\n'));
+      throw new CliError(failureText(error));
+    }
+  }
+
+  /** The running rehearsal as the target; only Magento rehearses. */
+  private async rehearsal(platform: Platform, app: string) {
+    if (app !== 'magento') throw new CliError(`the rehearsal runs Magento only, not ${app}`, BAD_INPUT);
+    const { rehearsalDirectory, rehearsalTarget } = await import('../../rehearsal/target.ts');
+    try {
+      return rehearsalTarget(rehearsalDirectory(this.context.projectRoot), platform);
+    } catch (error) {
+      throw new CliError((error as Error).message);
     }
   }
 
