@@ -6,7 +6,13 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RehearsalInstance, RehearsalLayout } from './layout.ts';
-import { certificatePaths, REDIS_CACHE_ADDRESS, REDIS_SESSIONS_ADDRESS, rehearsalSecrets } from './services.ts';
+import {
+  certificatePaths,
+  MARIADB_ADDRESS,
+  REDIS_CACHE_ADDRESS,
+  REDIS_SESSIONS_ADDRESS,
+  rehearsalSecrets,
+} from './services.ts';
 
 const RENDERER = '.platform/storestack/render-env-php.php';
 /** The CDN names in env.php: CloudFront's, which the rehearsal's probe maps to the load balancer. */
@@ -18,21 +24,19 @@ export function healthDrillFile(layout: RehearsalLayout, instance: RehearsalInst
   return join(layout.dir, 'drills', `${instance.id}.fail-health`);
 }
 
-export async function writeEnvPhp(
+/**
+ * The renderer's inputs (its environment variables) for the rehearsal: the miniature's database,
+ * Redis and CDN names instead of SSM's and Secrets Manager's values.
+ */
+export function rendererEnvironment(
   layout: RehearsalLayout,
-  instance: RehearsalInstance,
-  release: string,
-): Promise<void> {
-  const renderer = join(release, RENDERER);
-  if (!existsSync(renderer)) throw new Error(`the release has no ${RENDERER}: was it built by storestack build?`);
-  const read = (file: string) => readFileSync(join(release, file), 'utf8').trim();
+  release: { readonly file: string; readonly releaseId: string; readonly staticVersion: string },
+): NodeJS.ProcessEnv {
   const secrets = rehearsalSecrets(layout);
-  const target = join(release, 'app/etc/env.php');
-  const base = `${target}.base`;
-  const env = {
+  return {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
-    STORESTACK_ENV_PHP: base,
-    STORESTACK_DB_HOST: '127.0.0.1',
+    STORESTACK_ENV_PHP: release.file,
+    STORESTACK_DB_HOST: MARIADB_ADDRESS,
     STORESTACK_DB_PORT: String(layout.mariadb.port),
     STORESTACK_DB_NAME: layout.mariadb.database,
     STORESTACK_DB_USER: layout.mariadb.user,
@@ -48,12 +52,29 @@ export async function writeEnvPhp(
     STORESTACK_OPENSEARCH_USER: 'rehearsal',
     STORESTACK_OPENSEARCH_PASSWORD: 'rehearsal',
     STORESTACK_CRYPT_KEY: secrets.cryptKey,
-    STORESTACK_RELEASE_ID: read('RELEASE_ID'),
-    STORESTACK_STATIC_VERSION: read('STATIC_VERSION'),
+    STORESTACK_RELEASE_ID: release.releaseId,
+    STORESTACK_STATIC_VERSION: release.staticVersion,
     STORESTACK_CDN_STATIC_URL: REHEARSAL_STATIC_URL,
     STORESTACK_CDN_MEDIA_URL: REHEARSAL_MEDIA_URL,
     STORESTACK_ADMIN_FRONTNAME: 'backend',
   };
+}
+
+export async function writeEnvPhp(
+  layout: RehearsalLayout,
+  instance: RehearsalInstance,
+  release: string,
+): Promise<void> {
+  const renderer = join(release, RENDERER);
+  if (!existsSync(renderer)) throw new Error(`the release has no ${RENDERER}: was it built by storestack build?`);
+  const read = (file: string) => readFileSync(join(release, file), 'utf8').trim();
+  const target = join(release, 'app/etc/env.php');
+  const base = `${target}.base`;
+  const env = rendererEnvironment(layout, {
+    file: base,
+    releaseId: read('RELEASE_ID'),
+    staticVersion: read('STATIC_VERSION'),
+  });
   await php(['-n', renderer], env);
   const extra = { instance: instance.name, fail_health: existsSync(healthDrillFile(layout, instance)) };
   await php(

@@ -9,20 +9,19 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { envPhpRendererPath } from '../../src/assets/beanstalk/magento/env-php/renderer.ts';
+import { REHEARSAL_STATIC_URL, rendererEnvironment } from '../../src/rehearsal/env-php.ts';
 import { type RehearsalLayout, rehearsalLayout } from '../../src/rehearsal/layout.ts';
 import { isAlive, portOpen, type RunningDaemon } from '../../src/rehearsal/process.ts';
 import {
-  certificatePaths,
   checkDataServicePrograms,
   MARIADB_ADDRESS,
   REDIS_CACHE_ADDRESS,
   REDIS_SESSIONS_ADDRESS,
-  rehearsalSecrets,
   startDataServices,
   stopDataServices,
 } from '../../src/rehearsal/services.ts';
 
-export const STATIC_URL = 'https://static.rehearsal.invalid/';
+export const STATIC_URL = REHEARSAL_STATIC_URL;
 
 /** Fails naming the Debian package when a program or PHP extension the tests need is missing. */
 export function requireFixturePrograms(): void {
@@ -119,32 +118,8 @@ export function renderEnvPhp(
   releaseId: string,
   rehearsal?: { instance?: string; fail_health?: boolean },
 ): void {
-  const secrets = rehearsalSecrets(layout);
   const envPhp = join(release, 'app/etc/env.php');
-  const env = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    STORESTACK_ENV_PHP: envPhp,
-    STORESTACK_DB_HOST: MARIADB_ADDRESS,
-    STORESTACK_DB_PORT: String(layout.mariadb.port),
-    STORESTACK_DB_NAME: layout.mariadb.database,
-    STORESTACK_DB_USER: layout.mariadb.user,
-    STORESTACK_DB_PASSWORD: layout.mariadb.password,
-    STORESTACK_DB_SSL_CA: certificatePaths(layout).ca,
-    STORESTACK_REDIS_CACHE_HOST: REDIS_CACHE_ADDRESS,
-    STORESTACK_REDIS_CACHE_PASSWORD: secrets.redisCache,
-    STORESTACK_REDIS_SESSIONS_HOST: REDIS_SESSIONS_ADDRESS,
-    STORESTACK_REDIS_SESSIONS_PASSWORD: secrets.redisSessions,
-    STORESTACK_REDIS_PORT: String(layout.redis.cache.port),
-    STORESTACK_OPENSEARCH_HOST: 'localhost',
-    STORESTACK_OPENSEARCH_USER: 'u',
-    STORESTACK_OPENSEARCH_PASSWORD: 'p',
-    STORESTACK_CRYPT_KEY: secrets.cryptKey,
-    STORESTACK_RELEASE_ID: releaseId,
-    STORESTACK_STATIC_VERSION: releaseId,
-    STORESTACK_CDN_STATIC_URL: STATIC_URL,
-    STORESTACK_CDN_MEDIA_URL: 'https://media.rehearsal.invalid/',
-    STORESTACK_ADMIN_FRONTNAME: 'backend',
-  };
+  const env = rendererEnvironment(layout, { file: envPhp, releaseId, staticVersion: releaseId });
   const rendered = spawnSync('php', [envPhpRendererPath()], { env, encoding: 'utf8' });
   if (rendered.status !== 0) throw new Error(`render-env-php.php failed: ${rendered.stderr}`);
   if (rehearsal) setRehearsalSettings(release, rehearsal);
