@@ -5,7 +5,10 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.ts';
+import { MemoryOutput } from '../../src/cli/output.ts';
 import { healthDrillFile } from '../../src/rehearsal/env-php.ts';
+import { commitFixtureRelease } from '../../src/rehearsal/fixture-repository.ts';
 import { HaproxyRuntime } from '../../src/rehearsal/haproxy.ts';
 import { HAPROXY_BACKENDS } from '../../src/rehearsal/layout.ts';
 import { isAlive, portOpen } from '../../src/rehearsal/process.ts';
@@ -21,7 +24,7 @@ import { databaseSchema, runScenario } from '../../src/rehearsal/scenario.ts';
 import { rehearsalTarget } from '../../src/rehearsal/target.ts';
 import { ReleaseFailure } from '../../src/release/magento-release.ts';
 import { disableMaintenance } from '../../src/release/maintenance.ts';
-import { samplePlatform } from '../support.ts';
+import { PROJECT_ROOT, samplePlatform } from '../support.ts';
 
 const BASE_PORT = 50000 + (process.pid % 100) * 10;
 const platform = samplePlatform();
@@ -58,6 +61,48 @@ describe('storestack rehearse', () => {
       expect([instance.name, server.health]).toEqual([instance.name, instance.spare ? 'MAINT' : 'UP']);
     }
   });
+
+  it('storestack build and release --env rehearsal run against it as against AWS (here classic), and status shows it', async () => {
+    const target = rehearsalTarget(dir, platform);
+    const schema = await databaseSchema(dir);
+    const commit = commitFixtureRelease(join(target.layout.repositories, 'magento'), {
+      tag: 'cli-release',
+      schema,
+      migrationSeconds: 0.5,
+      failMigration: false,
+    });
+    // The build's release id is the commit's time.
+    const releaseId = String(commit.committedAt);
+    const out = join(dir, '..', 'cli-releases');
+    const previous = process.env.STORESTACK_REHEARSAL_DIR;
+    process.env.STORESTACK_REHEARSAL_DIR = dir;
+    try {
+      const output = new MemoryOutput();
+      const context = { output, projectRoot: PROJECT_ROOT };
+      expect(
+        await main(['build', 'magento', '--env', 'rehearsal', '--ref', 'cli-release', '--out', out], context),
+      ).toBe(0);
+      const zip = join(out, `magento-rehearsal-${releaseId}.zip`);
+      expect(output.stdout).toContain(`zip:      ${zip}`);
+      const code = await main(
+        ['release', 'magento', '--env', 'rehearsal', '--artifact', zip, '--strategy', 'classic'],
+        context,
+      );
+      expect(code, output.stderr).toBe(0);
+      expect(output.stdout).toContain(`released magento ${releaseId} to rehearsal (classic, no database upgrade)`);
+      expect((await fetch(`${target.layout.alb.url}/`)).headers.get('x-release-id')).toBe(releaseId);
+
+      const status = new MemoryOutput();
+      expect(await main(['rehearse', 'status'], { output: status, projectRoot: PROJECT_ROOT })).toBe(0);
+      expect(status.stdout).toContain('maintenance: off');
+      expect(status.stdout).toMatch(
+        new RegExp(`i-00000000000f00001 +frontend 1 +127\\.0\\.10\\.1:\\d+ +ready +UP +${releaseId}`),
+      );
+    } finally {
+      if (previous === undefined) delete process.env.STORESTACK_REHEARSAL_DIR;
+      else process.env.STORESTACK_REHEARSAL_DIR = previous;
+    }
+  }, 120_000);
 
   it('refuses a second up while one runs, naming it', async () => {
     const second = await rehearseUp(platform, { dir, frontends: 2, basePort: BASE_PORT }).catch((error) => error);
