@@ -21,12 +21,13 @@
 // `retries: 0` for the ALB's behaviour. With no healthy server HAProxy answers 503, where an ALB
 // "fails open" and sends to every registered target.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect, isIP } from 'node:net';
 import { dirname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { HAPROXY_BACKENDS, type InstanceRole, type RehearsalLayout, rehearsalLayout } from './layout.ts';
 import { type RunningDaemon, startDaemon, stopDaemon } from './process.ts';
+import { requireProgram } from './programs.ts';
 
 /** The paths that maintenance still serves to everyone (src/release/maintenance.ts's ALWAYS_SERVED_PATHS). */
 export const MAINTENANCE_ALWAYS_SERVED_PREFIXES = ['/static/', '/pub/static/', '/media/', '/pub/media/'] as const;
@@ -204,10 +205,7 @@ export function renderHaproxyConfig(layout: RehearsalLayout, options: HaproxyOpt
 
 /** HAProxy's binary, or an error naming the Debian package to install. */
 export function requireHaproxy(): string {
-  for (const candidate of ['/usr/sbin/haproxy', '/usr/local/sbin/haproxy', '/usr/bin/haproxy']) {
-    if (existsSync(candidate)) return candidate;
-  }
-  throw new Error('haproxy is not installed (/usr/sbin/haproxy): install it (Debian: apt-get install haproxy)');
+  return requireProgram('haproxy');
 }
 
 /**

@@ -18,12 +18,13 @@
 // Beanstalk itself swaps a directory and restarts php-fpm; the rehearsal's link swap is stricter:
 // requests in flight finish on the release they started on, the next ones run the new release.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { renderMagentoNginx } from '../assets/beanstalk/magento/nginx/render.ts';
 import type { RehearsalInstance, RehearsalLayout } from './layout.ts';
 import { portOpen, type RunningDaemon, startDaemon, stopDaemon } from './process.ts';
+import { requireProgram } from './programs.ts';
 
 const IS_ROOT = process.getuid?.() === 0;
 
@@ -84,25 +85,12 @@ export function instanceFiles(instance: RehearsalInstance): InstanceFiles {
 }
 
 /** An executable among `candidates`, or an error naming the Debian package that installs it. */
-export function requireExecutable(candidates: readonly string[], debianPackage: string): string {
-  for (const candidate of candidates) {
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {}
-  }
-  throw new Error(
-    `${basename(candidates[0] ?? debianPackage)} is not installed (looked for ${candidates.join(', ')}): ` +
-      `install it (Debian: apt-get install ${debianPackage})`,
-  );
-}
-
 export function requireNginx(): string {
-  return requireExecutable(['/usr/sbin/nginx', '/usr/local/sbin/nginx'], 'nginx');
+  return requireProgram('nginx');
 }
 
 export function requirePhpFpm(): string {
-  return requireExecutable(['/usr/sbin/php-fpm8.2', '/usr/sbin/php-fpm', '/usr/local/sbin/php-fpm'], 'php8.2-fpm');
+  return requireProgram('php-fpm8.2');
 }
 
 function nginxArgs(instance: RehearsalInstance, ...extra: string[]): string[] {

@@ -187,7 +187,8 @@ export function rehearsalLayout(
       user: 'magento',
       password: 'rehearsal',
     },
-    redis: { cache: redis('cache', basePort + 7), sessions: redis('sessions', basePort + 8) },
+    // One port for both, on two addresses (services.ts): env.php has one Redis port (STORESTACK_REDIS_PORT).
+    redis: { cache: redis('cache', basePort + 7), sessions: redis('sessions', basePort + 7) },
     shares: {
       root: shares,
       statics: join(shares, 'magento-statics'),

@@ -4,7 +4,6 @@
 // repository, builds its first release with `storestack build`'s builder and rolls it out through
 // the rehearsal's platform adapter, so the first real release finds an environment in service.
 // A failure during `up` stops whatever had started: nothing is left running.
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -39,6 +38,7 @@ import {
   writeInitialEnvironments,
 } from './platform.ts';
 import { isAlive, portOpen, type RunningDaemon, stopDaemon } from './process.ts';
+import { missingPackages } from './programs.ts';
 import { startDataServices } from './services.ts';
 
 /** What `rehearse up` records: enough for `down`, `status` and the commands that target it. */
@@ -130,38 +130,6 @@ export function rehearsalPlatform(platform: Platform, layout: RehearsalLayout): 
       maintenance: { ...platform.release.maintenance, staffCidrs: [] },
     },
   };
-}
-
-/** The Debian packages the miniature's daemons and tools come from. */
-export const REHEARSAL_PACKAGES: Record<string, string> = {
-  haproxy: 'haproxy',
-  nginx: 'nginx',
-  'php-fpm8.2': 'php8.2-fpm',
-  php: 'php8.2-cli',
-  mariadbd: 'mariadb-server',
-  'mariadb-install-db': 'mariadb-server',
-  mysqldump: 'mariadb-client',
-  'redis-server': 'redis-server',
-  unzip: 'unzip',
-  zip: 'zip',
-  git: 'git',
-  openssl: 'openssl',
-  unshare: 'util-linux',
-};
-
-/** The programs that are missing, with the packages that provide them (pdo_mysql and redis for PHP too). */
-export function missingPackages(): string[] {
-  const missing = new Set<string>();
-  const path = `${process.env.PATH ?? ''}:/usr/sbin:/sbin:/usr/local/sbin`;
-  for (const [program, pkg] of Object.entries(REHEARSAL_PACKAGES)) {
-    if (!path.split(':').some((dir) => dir && existsSync(join(dir, program)))) missing.add(pkg);
-  }
-  if (!missing.has('php8.2-cli')) {
-    const modules = execFileSync('php', ['-m'], { encoding: 'utf8' });
-    if (!/^pdo_mysql$/m.test(modules)) missing.add('php8.2-mysql');
-    if (!/^redis$/m.test(modules)) missing.add('php8.2-redis');
-  }
-  return [...missing].sort();
 }
 
 export async function rehearseUp(platform: Platform, options: UpOptions): Promise<RehearsalState> {

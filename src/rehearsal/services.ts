@@ -8,10 +8,8 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
-  accessSync,
   chmodSync,
   closeSync,
-  constants,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -22,9 +20,10 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { userInfo } from 'node:os';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { RehearsalLayout } from './layout.ts';
 import { portOpen, type RunningDaemon, startDaemon, stopDaemon } from './process.ts';
+import { type Program, requireProgram } from './programs.ts';
 
 /** MariaDB listens here (and on its socket), on `layout.mariadb.port`. */
 export const MARIADB_ADDRESS = '127.0.0.1';
@@ -38,40 +37,25 @@ export const REDIS_SESSIONS_ADDRESS = '127.0.0.4';
 
 export type RedisRole = 'cache' | 'sessions';
 
-/** The Debian package of each program the data services run. */
-const PACKAGES = {
-  openssl: 'openssl',
-  mariadbd: 'mariadb-server',
-  'mariadb-install-db': 'mariadb-server',
-  mariadb: 'mariadb-client',
-  mysqldump: 'mariadb-client',
-  'redis-server': 'redis-server',
-  'redis-cli': 'redis-tools',
-} as const;
-type Program = keyof typeof PACKAGES;
+/** The programs the data services run. */
+const DATA_PROGRAMS: readonly Program[] = [
+  'openssl',
+  'mariadbd',
+  'mariadb-install-db',
+  'mariadb',
+  'mysqldump',
+  'redis-server',
+  'redis-cli',
+];
 
 /** Days a certificate is valid: ten years. */
 const CERTIFICATE_DAYS = 3650;
 /** The longest path a Unix socket may have (sun_path is 108 bytes with its NUL). */
 const SOCKET_PATH_MAX = 107;
 
-/** Where a program is: on PATH, or in the sbin directories a non-root PATH lacks (mariadbd). */
-function findProgram(program: Program): string {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin'];
-  for (const dir of dirs) {
-    if (!dir) continue;
-    const candidate = join(dir, program);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {}
-  }
-  throw new Error(`${program} is not installed: the rehearsal needs the Debian package ${PACKAGES[program]}`);
-}
-
 /** Throws naming the Debian package of the first program the data services need that is missing. */
 export function checkDataServicePrograms(): void {
-  for (const program of Object.keys(PACKAGES) as Program[]) findProgram(program);
+  for (const program of DATA_PROGRAMS) requireProgram(program);
 }
 
 interface Completed {
@@ -90,7 +74,7 @@ function run(
   return new Promise((done) => {
     let file: string;
     try {
-      file = findProgram(program);
+      file = requireProgram(program);
     } catch (error) {
       done({ code: null, signal: null, stdout: '', stderr: (error as Error).message });
       return;
@@ -425,7 +409,7 @@ async function startMariadb(layout: RehearsalLayout, tls: CertificatePaths): Pro
   ];
   const daemon = await startDaemon({
     name: 'mariadb',
-    command: findProgram('mariadbd'),
+    command: requireProgram('mariadbd'),
     args,
     log: resolve(db.log),
     readyTimeoutMs: 30_000,
@@ -498,7 +482,7 @@ async function startRedis(layout: RehearsalLayout, role: RedisRole, tls: Certifi
   chmodSync(config, 0o600);
   return startDaemon({
     name: `redis-${role}`,
-    command: findProgram('redis-server'),
+    command: requireProgram('redis-server'),
     args: [
       config,
       '--port',
