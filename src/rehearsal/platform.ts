@@ -47,6 +47,7 @@ import type { Platform } from '../config/schema.ts';
 import { ALWAYS_SERVED_PATHS, BACK_OFFICE_PATH } from '../release/maintenance.ts';
 import { writeEnvPhp } from './env-php.ts';
 import { HaproxyRuntime } from './haproxy.ts';
+import { pointCurrentAt } from './instances.ts';
 import { HAPROXY_BACKENDS, type RehearsalInstance, type RehearsalLayout } from './layout.ts';
 import { dumpDatabase } from './services.ts';
 
@@ -322,7 +323,7 @@ export class RehearsalBeanstalk implements BeanstalkEnvironments {
       fail(`Instance deployment failed: ${(error as Error).message}`);
     }
     engineLog(instance, 'INFO', `Executing instruction: FlipApplication (current -> releases/${versionLabel})`);
-    switchRelease(instance, versionLabel);
+    pointCurrentAt(instance, versionLabel);
 
     engineLog(instance, 'INFO', `Waiting for ${this.platform.magento.healthCheck.path} to answer 200`);
     const health = await waitForHealth(
@@ -379,14 +380,6 @@ export async function installRelease(
   await writeEnvPhp(layout, instance, staging);
   rmSync(target, { recursive: true, force: true });
   renameSync(staging, target);
-}
-
-/** Points `current` at the release in one rename: a request sees the old or the new one, whole. */
-export function switchRelease(instance: RehearsalInstance, versionLabel: string): void {
-  const temporary = join(instance.appRoot, `.current-${process.pid}`);
-  rmSync(temporary, { force: true });
-  symlinkSync(join('releases', versionLabel), temporary);
-  renameSync(temporary, instance.current);
 }
 
 async function waitForHealth(

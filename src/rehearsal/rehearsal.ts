@@ -18,7 +18,7 @@ import type { Platform } from '../config/schema.ts';
 import { magentoArtifactKey, staticsDirectory, staticsPublishScript } from '../release/magento-release.ts';
 import { createFixtureRepository } from './fixture-repository.ts';
 import { HaproxyRuntime, startHaproxy } from './haproxy.ts';
-import { startInstance } from './instances.ts';
+import { pointCurrentAt, startInstance } from './instances.ts';
 import {
   DEFAULT_BASE_PORT,
   DEFAULT_FRONTENDS,
@@ -33,7 +33,6 @@ import {
   installRelease,
   RehearsalCommands,
   type RolloutSettings,
-  switchRelease,
   writeEnvironmentsVersion,
   writeInitialEnvironments,
 } from './platform.ts';
@@ -244,7 +243,7 @@ async function bootstrap(
   const commands = new RehearsalCommands(layout);
   for (const instance of layout.instances) {
     await installRelease(layout, platform, instance, artifact.releaseId, join(layout.artifacts, REHEARSAL_BUCKET, key));
-    switchRelease(instance, artifact.releaseId);
+    pointCurrentAt(instance, artifact.releaseId);
   }
   const [backOffice] = layout.instances.filter((instance) => instance.role === 'backOffice' && !instance.spare);
   if (!backOffice) throw new Error('the rehearsal has no back-office instance');
