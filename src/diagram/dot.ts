@@ -81,7 +81,7 @@ const EDGE_LOOKS: Record<EdgeKind, string> = {
 };
 
 /** The diagram as DOT, laid out left to right: outside world, edge, network, data. */
-export function toDot(diagram: Diagram): string {
+export function dotSource(diagram: Diagram): string {
   const lines = [
     `digraph ${quote(diagram.name)} {`,
     `  graph [label=${quote(diagram.title)}, labelloc=t, fontsize=16, fontname=${quote(FONT)}, rankdir=LR, compound=true, nodesep=0.3, ranksep=0.7, pad=0.3];`,

@@ -55,30 +55,12 @@ class EnvironmentDiagramBuilder extends DiagramBuilder {
       ...new Set(this.environments.flatMap((environment) => environment.rules.flatMap((rule) => rule.hosts))),
     ];
     const alb = this.add(loadBalancer, 'load-balancer', ['Application Load Balancer', ...wrap(hosts, 2)]);
-    const listeners = this.assembly
-      .ofType('AWS::ElasticLoadBalancingV2::Listener', loadBalancer.stack)
-      .map((listener) => `${text(listener, 'Protocol') ?? ''} ${listener.properties.Port ?? ''}`);
-    this.diagram.addEdge({ from: this.users, to: alb, kind: 'request', label: listeners.join(', ') });
+    this.diagram.addEdge({ from: this.users, to: alb, kind: 'request', label: this.facts.listenersOf(loadBalancer) });
 
     // CloudFront's distributions whose origin this load balancer serves.
-    const distributions = this.assembly.ofType('AWS::CloudFront::Distribution').flatMap((distribution) => {
-      const config = distribution.properties.DistributionConfig as {
-        Aliases?: string[];
-        Origins?: { DomainName?: unknown; OriginPath?: string }[];
-      };
-      const origin = (config.Origins ?? []).find(
-        (candidate) => typeof candidate.DomainName === 'string' && hosts.includes(candidate.DomainName),
-      );
-      return origin
-        ? [
-            {
-              distribution,
-              aliases: config.Aliases ?? [],
-              host: String(origin.DomainName),
-              path: origin.OriginPath ?? '',
-            },
-          ]
-        : [];
+    const distributions = this.facts.distributions().flatMap(({ resource, aliases, origins }) => {
+      const origin = origins.find((candidate) => hosts.includes(candidate.host));
+      return origin ? [{ distribution: resource, aliases, host: origin.host, path: origin.path }] : [];
     });
     const edge =
       distributions.length > 0 ? this.diagram.addGroup({ id: 'edge', kind: 'edge', label: 'CloudFront' }) : undefined;
@@ -182,9 +164,7 @@ class EnvironmentDiagramBuilder extends DiagramBuilder {
 
   private releasePath(): void {
     const bucket = this.facts.parameterTarget(releaseArtifactsParameter(this.platform));
-    const rundeck = this.assembly
-      .ofType('AWS::EC2::Instance')
-      .find((instance) => this.facts.instanceRole(instance) === 'rundeck');
+    const rundeck = this.facts.rundeck();
     const [first] = this.environments;
     const application = first ? this.facts.applicationOf(first) : undefined;
     if (!bucket || !rundeck || !application) {

@@ -42,6 +42,13 @@ export interface ServiceFacts {
   readonly label: string;
 }
 
+/** A CloudFront distribution: its names and, per origin, the host and path it fetches from. */
+export interface DistributionFacts {
+  readonly resource: AssemblyResource;
+  readonly aliases: readonly string[];
+  readonly origins: readonly { readonly host: string; readonly path: string }[];
+}
+
 export type InstanceRole = 'openvpn' | 'gateway' | 'rundeck' | 'ansible' | 'phpmyadmin' | 'windows-host' | 'nfs-server';
 
 const ENVIRONMENT = 'aws:elasticbeanstalk:application:environment';
@@ -280,6 +287,36 @@ export class PlatformFacts {
       });
     }
     return found;
+  }
+
+  /** The CloudFront distributions, with their aliases and their origins' hosts and paths. */
+  distributions(): DistributionFacts[] {
+    return this.assembly.ofType('AWS::CloudFront::Distribution').map((resource) => {
+      const config = resource.properties.DistributionConfig as {
+        Aliases?: string[];
+        Origins?: { DomainName?: unknown; OriginPath?: string }[];
+      };
+      return {
+        resource,
+        aliases: config.Aliases ?? [],
+        origins: (config.Origins ?? []).flatMap((origin) =>
+          typeof origin.DomainName === 'string' ? [{ host: origin.DomainName, path: origin.OriginPath ?? '' }] : [],
+        ),
+      };
+    });
+  }
+
+  /** A load balancer's listeners as `HTTPS 443, HTTP 80`. */
+  listenersOf(loadBalancer: AssemblyResource): string {
+    return this.assembly
+      .ofType('AWS::ElasticLoadBalancingV2::Listener', loadBalancer.stack)
+      .map((listener) => `${text(listener, 'Protocol') ?? ''} ${listener.properties.Port ?? ''}`)
+      .join(', ');
+  }
+
+  /** The Rundeck server: the release's build host. */
+  rundeck(): AssemblyResource | undefined {
+    return this.assembly.ofType('AWS::EC2::Instance').find((instance) => this.instanceRole(instance) === 'rundeck');
   }
 
   /** The resource a DNS name points at (`nfs.internal-client.url`). */

@@ -2,7 +2,7 @@
 // writes and what the staleness test compares with the committed pictures.
 import type { Platform } from '../config/schema.ts';
 import type { Assembly } from './assembly.ts';
-import { toDot } from './dot.ts';
+import { dotSource } from './dot.ts';
 import { environmentDiagram } from './environment-diagram.ts';
 import type { Diagram } from './graph.ts';
 import { platformDiagram } from './platform-diagram.ts';
@@ -26,7 +26,7 @@ export function platformDiagrams(assembly: Assembly, platform: Platform, environ
 }
 
 export async function renderDiagram(diagram: Diagram, options: { png: boolean }): Promise<RenderedDiagram> {
-  const dot = toDot(diagram);
+  const dot = dotSource(diagram);
   const svg = await renderSvg(dot);
   return {
     name: diagram.name,

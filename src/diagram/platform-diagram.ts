@@ -236,10 +236,12 @@ class PlatformDiagramBuilder extends DiagramBuilder {
         ['Application Load Balancer', ...wrap(hosts, 2)],
         this.spanning,
       );
-      const listeners = this.assembly
-        .ofType('AWS::ElasticLoadBalancingV2::Listener', loadBalancer.stack)
-        .map((listener) => `${text(listener, 'Protocol') ?? ''} ${listener.properties.Port ?? ''}`);
-      this.diagram.addEdge({ from: this.internet, to: node, kind: 'request', label: listeners.join(', ') });
+      this.diagram.addEdge({
+        from: this.internet,
+        to: node,
+        kind: 'request',
+        label: this.facts.listenersOf(loadBalancer),
+      });
     }
 
     // One frame per environment's Magento pair (and one for the satellite apps).
@@ -306,27 +308,18 @@ class PlatformDiagramBuilder extends DiagramBuilder {
   private edge(): void {
     const edgeGroup = this.diagram.addGroup({ id: 'edge', kind: 'edge', label: 'CloudFront (global)' });
     const environments = this.facts.environments();
-    for (const distribution of this.assembly.ofType('AWS::CloudFront::Distribution')) {
-      const config = distribution.properties.DistributionConfig as {
-        Aliases?: string[];
-        Origins?: { DomainName?: unknown; OriginPath?: string }[];
-      };
-      const aliases = config.Aliases ?? [];
+    for (const { resource, aliases, origins } of this.facts.distributions()) {
       const node = this.add(
-        distribution,
+        resource,
         'cloudfront',
-        [aliases.join(', ') || distribution.logicalId, 'CloudFront distribution'],
+        [aliases.join(', ') || resource.logicalId, 'CloudFront distribution'],
         edgeGroup,
       );
       this.diagram.addEdge({ from: this.internet, to: node, kind: 'request', label: 'HTTPS' });
-      for (const origin of config.Origins ?? []) {
-        if (typeof origin.DomainName !== 'string') continue;
-        const host = origin.DomainName;
+      for (const { host, path } of origins) {
         const serving = environments.find((environment) => environment.rules.some((rule) => rule.hosts.includes(host)));
         const target = this.drawnOf(serving?.loadBalancer);
-        if (target) {
-          this.diagram.addEdge({ from: node, to: target, kind: 'route', label: `${host}${origin.OriginPath ?? ''}` });
-        }
+        if (target) this.diagram.addEdge({ from: node, to: target, kind: 'route', label: `${host}${path}` });
       }
     }
   }
@@ -341,10 +334,7 @@ class PlatformDiagramBuilder extends DiagramBuilder {
   /** Rundeck builds releases into the artifact bucket (the parameter the CLI reads names it). */
   private releasePath(): void {
     const bucket = this.facts.parameterTarget(releaseArtifactsParameter(this.platform));
-    const rundeck = this.assembly
-      .ofType('AWS::EC2::Instance')
-      .find((instance) => this.facts.instanceRole(instance) === 'rundeck');
-    const from = this.drawnOf(rundeck);
+    const from = this.drawnOf(this.facts.rundeck());
     const to = this.drawnOf(bucket);
     if (from && to) this.diagram.addEdge({ from, to, kind: 'release', label: 'release zips' });
   }

@@ -502,6 +502,17 @@ export class HaproxyRuntime {
    * Resolves with the number of requests cut.
    */
   async deregister(backend: string, server: string, drainSeconds = this.drainSeconds): Promise<number> {
+    const remaining = await this.drain(backend, server, drainSeconds);
+    await this.setState(backend, server, 'maint');
+    if (remaining > 0) await this.silent(`shutdown sessions server ${backend}/${server}`);
+    return remaining;
+  }
+
+  /**
+   * Drains a server (no new requests) and waits for its requests in flight to end, at most
+   * `drainSeconds`; resolves with the number still in flight. The server stays in `drain`.
+   */
+  async drain(backend: string, server: string, drainSeconds = this.drainSeconds): Promise<number> {
     await this.setState(backend, server, 'drain');
     const deadline = Date.now() + drainSeconds * 1000;
     let status = await this.server(backend, server);
@@ -509,8 +520,6 @@ export class HaproxyRuntime {
       await delay(50);
       status = await this.server(backend, server);
     }
-    await this.setState(backend, server, 'maint');
-    if (status.sessions > 0) await this.silent(`shutdown sessions server ${backend}/${server}`);
     return status.sessions;
   }
 

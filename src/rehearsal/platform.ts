@@ -312,8 +312,7 @@ export class RehearsalBeanstalk implements BeanstalkEnvironments {
     engineLog(instance, 'INFO', `Starting deployment of version ${versionLabel}`);
     if (!instance.spare) {
       event(`${instance.id}: deregistering from the load balancer, draining`);
-      await this.haproxy.setState(backend, instance.id, 'drain');
-      await this.drained(backend, instance.id);
+      await this.haproxy.drain(backend, instance.id, this.rollout.drainSeconds);
     }
 
     engineLog(instance, 'INFO', 'Executing instruction: StageApplication');
@@ -341,16 +340,6 @@ export class RehearsalBeanstalk implements BeanstalkEnvironments {
     event(`${instance.id}: healthy on ${versionLabel}, registering with the load balancer`);
     await this.haproxy.register(backend, instance.id);
     await this.haproxy.waitFor(backend, instance.id, (server) => server.health === 'UP', 10_000);
-  }
-
-  /** Waits until the drained server has no request in flight, at most the drain time. */
-  private async drained(backend: string, server: string): Promise<void> {
-    const deadline = Date.now() + this.rollout.drainSeconds * 1000;
-    while (Date.now() < deadline) {
-      const state = (await this.haproxy.servers(backend)).find((candidate) => candidate.name === server);
-      if (!state || state.sessions === 0) return;
-      await delay(50);
-    }
   }
 }
 
@@ -607,17 +596,15 @@ export class RehearsalListenerRules implements ListenerRules {
     for (const rule of maintenance) {
       const source = rule.conditions.find((condition) => condition.field === 'source-ip');
       const paths = rule.conditions.find((condition) => condition.field === 'path-pattern')?.values ?? [];
-      if (rule.action.type === 'forward' && source) for (const cidr of source.values) exempt.add(cidr);
-      else if (
-        rule.action.type === 'forward' &&
-        paths.every((path) => (ALWAYS_SERVED_PATHS as readonly string[]).includes(path))
-      )
-        continue;
-      else if (rule.action.type === 'fixed-response' && rule.action.statusCode === '503') continue;
-      else
+      const alwaysServed = paths.every((path) => (ALWAYS_SERVED_PATHS as readonly string[]).includes(path));
+      const page = rule.action.type === 'fixed-response' && rule.action.statusCode === '503';
+      if (rule.action.type === 'forward' && source) {
+        for (const cidr of source.values) exempt.add(cidr);
+      } else if (!(rule.action.type === 'forward' && alwaysServed) && !page) {
         throw new Error(
           `the rehearsal's load balancer cannot express the rule ${rule.arn} (${JSON.stringify(rule.conditions)})`,
         );
+      }
     }
     if (blocking.length > 0) await this.haproxy.maintenanceOn([...exempt]);
     else await this.haproxy.maintenanceOff();

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { toDot } from '../../src/diagram/dot.ts';
+import { dotSource } from '../../src/diagram/dot.ts';
 import type { Diagram } from '../../src/diagram/graph.ts';
 import { platformDiagrams } from '../../src/diagram/index.ts';
 import { pngFontFiles, renderPng, renderSvg } from '../../src/diagram/render.ts';
@@ -16,7 +16,7 @@ describe('the laid-out diagrams of the sample platform', () => {
   const svgs = new Map<string, string>();
   beforeAll(async () => {
     diagrams = platformDiagrams(synthesizedAssembly(samplePlatform()), samplePlatform());
-    for (const diagram of diagrams) svgs.set(diagram.name, await renderSvg(toDot(diagram)));
+    for (const diagram of diagrams) svgs.set(diagram.name, await renderSvg(dotSource(diagram)));
   });
 
   it('are the platform and one per environment', () => {
@@ -34,7 +34,7 @@ describe('the laid-out diagrams of the sample platform', () => {
   it('are the ones committed in docs/diagrams (run `npm run docs` after changing the platform)', () => {
     for (const diagram of diagrams) {
       const committed = (extension: string) => readFileSync(join(COMMITTED, `${diagram.name}.${extension}`), 'utf8');
-      expect(committed('dot'), `docs/diagrams/${diagram.name}.dot is stale: run npm run docs`).toBe(toDot(diagram));
+      expect(committed('dot'), `docs/diagrams/${diagram.name}.dot is stale: run npm run docs`).toBe(dotSource(diagram));
       expect(committed('svg'), `docs/diagrams/${diagram.name}.svg is stale: run npm run docs`).toBe(
         svgs.get(diagram.name),
       );

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import type { SecretReader } from '../../aws/secrets.ts';
 import { RELEASE_APPLICATIONS } from '../../config/names.ts';
-import type { Platform } from '../../config/schema.ts';
 import type { BuildResult, CommandRunner } from '../../release/build.ts';
 import { type CliCommand, CliError, type CommandContext } from '../command.ts';
 import { configFileOption, loadConfigOrFail } from '../config-file.ts';
+import { requireRehearsal } from '../rehearsal-target.ts';
 
 /** The applications storestack releases (the configuration's release.applications). */
 
@@ -79,7 +79,10 @@ export class BuildCommand implements CliCommand {
         }
         const configured = await loadConfigOrFail(configFileOption(command), this.context.projectRoot);
         // `--env rehearsal`: the running miniature's configuration (its fixture repository), no AWS.
-        const rehearsal = options.env === 'rehearsal' ? await this.rehearsal(configured, app) : undefined;
+        const rehearsal =
+          options.env === 'rehearsal'
+            ? (await requireRehearsal(this.context.projectRoot, configured, app, 1)).platform
+            : undefined;
         const platform = rehearsal ?? configured;
         // Imported here: git, zlib and the renderers are only loaded by the command that needs them.
         const { BuildError, InvalidBuildRequestError, ReleaseBuilder } = await import('../../release/build.ts');
@@ -119,16 +122,6 @@ export class BuildCommand implements CliCommand {
         if (options.json) this.context.output.json(result);
         else this.summary(result);
       });
-  }
-
-  private async rehearsal(platform: Platform, app: string): Promise<Platform> {
-    if (app !== 'magento') throw new CliError(`the rehearsal runs Magento only, not ${app}`);
-    const { rehearsalDirectory, rehearsalTarget } = await import('../../rehearsal/target.ts');
-    try {
-      return rehearsalTarget(rehearsalDirectory(this.context.projectRoot), platform).platform;
-    } catch (error) {
-      throw new CliError((error as Error).message);
-    }
   }
 
   private summary(result: BuildResult): void {

@@ -11,6 +11,7 @@ import type { ReleasePlan } from '../../release/magento-release.ts';
 import { type CliCommand, CliError, type CommandContext } from '../command.ts';
 import { configFileOption, loadConfigOrFail } from '../config-file.ts';
 import { table } from '../output.ts';
+import { requireRehearsal } from '../rehearsal-target.ts';
 
 interface ReleaseFlags {
   env: string;
@@ -90,7 +91,10 @@ export class ReleaseCommand implements CliCommand {
     if (!(RELEASE_APPLICATIONS as readonly string[]).includes(app))
       throw new CliError(`unknown application ${app}: one of ${RELEASE_APPLICATIONS.join(', ')}`, BAD_INPUT);
     // `--env rehearsal`: the running miniature (storestack rehearse up) instead of AWS.
-    const rehearsal = flags.env === 'rehearsal' && !flags.dryRun ? await this.rehearsal(configured, app) : undefined;
+    const rehearsal =
+      flags.env === 'rehearsal' && !flags.dryRun
+        ? await requireRehearsal(this.context.projectRoot, configured, app, BAD_INPUT)
+        : undefined;
     const platform = rehearsal?.platform ?? configured;
     const operations = () => (rehearsal ? Promise.resolve(rehearsal.aws) : this.aws(platform.aws.region));
     if (flags.env === 'rehearsal' && flags.dryRun) {
@@ -200,17 +204,6 @@ export class ReleaseCommand implements CliCommand {
     } catch (error) {
       if (!(error instanceof ReleaseFailure)) throw error;
       throw new CliError(failureText(error));
-    }
-  }
-
-  /** The running rehearsal as the target; only Magento rehearses. */
-  private async rehearsal(platform: Platform, app: string) {
-    if (app !== 'magento') throw new CliError(`the rehearsal runs Magento only, not ${app}`, BAD_INPUT);
-    const { rehearsalDirectory, rehearsalTarget } = await import('../../rehearsal/target.ts');
-    try {
-      return rehearsalTarget(rehearsalDirectory(this.context.projectRoot), platform);
-    } catch (error) {
-      throw new CliError((error as Error).message);
     }
   }
 
